@@ -1,0 +1,151 @@
+//! The OpenAPI description of the endpoint, generated from these types (`docs/openapi.json`; a test keeps the
+//! checked-in file equal to what this generates). The request types describe the body that
+//! `shared::domain::custom_event::parse_custom_event` accepts; keep them in step with it.
+
+#![allow(dead_code)] // request types exist for the schema only
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use shared::http::Problem;
+use utoipa::{OpenApi, ToSchema};
+
+/// 202 body: the event stored now (`accepted`) or earlier under the same `uniqueId` (`duplicate`).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IngestResponse {
+    /// The stored event; for a duplicate, the event stored the first time.
+    #[schema(example = "6740a1b2c3d4e5f6a7b8c9d0")]
+    pub event_id: String,
+    /// `accepted` or `duplicate`.
+    #[schema(example = "accepted")]
+    pub status: String,
+    /// The customer the event was attributed to.
+    #[schema(example = "665f1a2b3c4d5e6f7a8b9c0d")]
+    pub customer_id: String,
+}
+
+/// Custom event to trigger flows with merchant-defined event names and properties. Properties not listed
+/// here are accepted and ignored.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomEventRequest {
+    /// The name of the custom event (1–255 characters, not blank).
+    #[schema(example = "Order Placed")]
+    event_name: String,
+    customer: CustomerRequest,
+    /// Custom properties (at most 400, `$extra` included). Top-level values are strings, numbers or
+    /// booleans; `0`, `null` and `""` are treated as unset and not stored; RFC 3339 date-time strings are
+    /// stored as dates. `$extra` holds any JSON, stored as sent.
+    #[schema(value_type = Option<Object>)]
+    data: Option<BTreeMap<String, serde_json::Value>>,
+    /// RFC 3339 date-time; defaults to the time of receipt. From 2000-01-01T00:00:00Z to 24 hours ahead.
+    #[schema(format = DateTime)]
+    event_timestamp: Option<String>,
+    /// Monetary or conversion value.
+    value: Option<f64>,
+    /// ISO 4217 code (upper case).
+    #[schema(example = "USD", pattern = "^[A-Z]{3}$")]
+    value_currency: Option<String>,
+    /// Dedupe key (1–255 characters): the same key with the same content within the dedupe window is
+    /// answered `duplicate`; with different content, 409.
+    #[schema(min_length = 1, max_length = 255)]
+    unique_id: Option<String>,
+}
+
+/// Customer identity and profile. At least one of `id`, `email`, `phoneNumber`. Profile fields are applied
+/// with patch semantics: omitted fields keep their values; an empty string clears a field.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerRequest {
+    /// Customer id (24 hex characters). Takes priority over email and phoneNumber; when not found, resolution
+    /// falls back to them, and a customer created then adopts this id.
+    #[schema(pattern = "^[0-9a-fA-F]{24}$")]
+    id: Option<String>,
+    /// Matched case-insensitively.
+    #[schema(format = "email")]
+    email: Option<String>,
+    /// E.164.
+    #[schema(pattern = "^\\+[1-9][0-9]{1,14}$")]
+    phone_number: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    location: Option<LocationRequest>,
+    /// Strings, numbers or booleans; RFC 3339 date-time strings are stored as dates.
+    #[schema(value_type = Option<Object>)]
+    custom_fields: Option<BTreeMap<String, serde_json::Value>>,
+}
+
+/// Customer location; every field optional, patched field by field.
+#[derive(ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LocationRequest {
+    street1: Option<String>,
+    street2: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    state_code: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
+    country_code: Option<String>,
+    /// IANA time zone, e.g. America/New_York.
+    iana_time_zone_name: Option<String>,
+    #[schema(minimum = -90, maximum = 90)]
+    latitude: Option<f64>,
+    #[schema(minimum = -180, maximum = 180)]
+    longitude: Option<f64>,
+}
+
+/// Create a custom event.
+///
+/// Validates the event, resolves the customer (`customer.id` > `email` > `phoneNumber`, creating one when
+/// none matches), drops duplicates by `uniqueId`, stores the event durably and queues it for dispatch.
+#[utoipa::path(
+    post,
+    path = "/stores/{storeId}/events",
+    operation_id = "Custom event create",
+    tag = "Custom Events",
+    params(("storeId" = String, Path, description = "The store (24 hex characters)")),
+    request_body(content = CustomEventRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Stored and queued (or a duplicate of a stored event)", body = IngestResponse),
+        (status = 400, description = "Malformed JSON or invalid fields; `errors` has a JSON Pointer per field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks the events:write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Store not found (or not the key's store)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "uniqueId already used for an event with different content", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 204800 bytes; `limit` gives the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Temporarily unavailable; retry after Retry-After seconds", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = []))
+)]
+fn create_custom_event() {}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Commerce event collector", description = "Ingest API. Errors are RFC 9457 problem details."),
+    paths(create_custom_event),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "Bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document as checked in at `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises") + "\n"
+}

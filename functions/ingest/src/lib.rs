@@ -1,0 +1,121 @@
+//! `POST /stores/{storeId}/events`: the Redo custom-event endpoint. The handler is a plain async function
+//! over ports, so tests drive it with real adapters against the local AWS and no Lambda runtime.
+
+pub mod api;
+
+use std::time::Instant;
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use shared::domain::api_key::Scope;
+use shared::domain::custom_event::parse_custom_event;
+use shared::domain::limits::MAX_EVENT_BODY_BYTES;
+use shared::domain::validation::Pointer;
+use shared::http::auth::{authorize, KeyCache};
+use shared::http::body::{bytes_within, parse_json, require_json, segment_after};
+use shared::http::{json_response, Problem};
+use shared::ports::{ApiKeyStore, Clock, DispatchQueue, ErrorKind, IdGenerator, IngestStore};
+use shared::service::ingest::{ingest_event, IngestConfig, IngestError, IngestPorts, Ingested};
+
+use crate::api::IngestResponse;
+
+/// Everything the handler needs, built once per cold start.
+pub struct Handler<S, Q> {
+    pub store: S,
+    pub queue: Q,
+    pub clock: Box<dyn Clock>,
+    pub ids: Box<dyn IdGenerator>,
+    pub key_cache: KeyCache,
+    pub config: IngestConfig,
+}
+
+impl<S, Q> Handler<S, Q>
+where
+    S: IngestStore + ApiKeyStore + Sync,
+    Q: DispatchQueue + Sync,
+{
+    pub fn new(store: S, queue: Q, clock: Box<dyn Clock>, ids: Box<dyn IdGenerator>, config: IngestConfig) -> Self {
+        Self {
+            store,
+            queue,
+            clock,
+            ids,
+            key_cache: KeyCache::default(),
+            config,
+        }
+    }
+
+    /// Answers one request. Never fails: every error is a problem response.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        let started = Instant::now();
+        let request_id = request.lambda_context_ref().map(|c| c.request_id.clone());
+        let path = request.raw_http_path().to_owned();
+        let outcome = self.accept(&request).await;
+        let status = match &outcome {
+            Ok(ingested) => ingested.status.as_str(),
+            Err(problem) => problem.type_.trim_start_matches("/problems/"),
+        };
+        tracing::info!(
+            request_id = request_id.as_deref().unwrap_or("-"),
+            store_id = segment_after(&path, "stores").unwrap_or("-"),
+            event_id = outcome.as_ref().map(|i| i.event_id.as_str()).unwrap_or("-"),
+            outcome = status,
+            duration_us = started.elapsed().as_micros() as u64,
+            "ingest"
+        );
+        match outcome {
+            Ok(ingested) => json_response(StatusCode::ACCEPTED, &IngestResponse::from(&ingested)),
+            Err(problem) => problem.into_response(&path, request_id.as_deref()),
+        }
+    }
+
+    async fn accept(&self, request: &Request) -> Result<Ingested, Problem> {
+        if request.method() != Method::POST {
+            return Err(Problem::method_not_allowed("POST"));
+        }
+        let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
+        let caller = authorize(&self.store, &self.key_cache, request.headers(), path_store, Scope::EventsWrite).await?;
+        require_json(request.headers())?;
+        let bytes = bytes_within(request.body(), MAX_EVENT_BODY_BYTES, "the event")?;
+        let body = parse_json(&bytes)?;
+        let now = self.clock.now();
+        let event = parse_custom_event(&body, &Pointer::root(), now).map_err(Problem::validation)?;
+        let ports = IngestPorts {
+            store: &self.store,
+            queue: &self.queue,
+            ids: self.ids.as_ref(),
+        };
+        ingest_event(&ports, &caller.store_id, &event, now, &self.config)
+            .await
+            .map_err(problem_of)
+    }
+}
+
+fn problem_of(error: IngestError) -> Problem {
+    match error {
+        IngestError::UniqueIdConflict { unique_id, event_id } => Problem::conflict(
+            "unique-id-conflict",
+            "uniqueId already used for a different event",
+            format!("uniqueId '{unique_id}' was used within the dedupe window for event {event_id}, whose content differs; send a new uniqueId for a new event"),
+            "/uniqueId",
+        ),
+        IngestError::Contention(_) => Problem::unavailable("the customer is being changed by concurrent requests; retry shortly"),
+        IngestError::Store(error) => {
+            tracing::error!(%error, "store call failed");
+            match error.kind {
+                ErrorKind::Transient => Problem::unavailable("storage is busy; retry shortly"),
+                ErrorKind::Permanent => Problem::internal(),
+            }
+        }
+    }
+}
+
+impl From<&Ingested> for IngestResponse {
+    fn from(ingested: &Ingested) -> Self {
+        Self {
+            event_id: ingested.event_id.to_string(),
+            status: ingested.status.as_str().to_owned(),
+            customer_id: ingested.customer_id.to_string(),
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! DynamoDB: the single table behind [`ApiKeyStore`] and [`IngestStore`].
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::errors::{permanent, sdk_error};
+use super::keys::{self, PENDING_SHARD, PENDING_SINCE, PK, SK};
+use crate::domain::api_key::ApiKeyRecord;
+use crate::domain::custom_event::CustomerInput;
+use crate::domain::customer::Customer;
+use crate::domain::event::{DedupeRecord, StoredEvent};
+use crate::domain::identity::Identifier;
+use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::ports::{
+    ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError,
+};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+/// The table and the client to reach it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct DynamoTable {
+    client: Client,
+    table: String,
+}
+
+/// A store (tenant) as the admin command creates it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoreRecord {
+    pub store_id: StoreId,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn key((pk, sk): (String, &'static str)) -> Item {
+    HashMap::from([(PK.to_owned(), AttributeValue::S(pk)), (SK.to_owned(), AttributeValue::S(sk.to_owned()))])
+}
+
+fn item_of<T: Serialize>(operation: &'static str, at: (String, &'static str), value: &T) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(value).map_err(|e| permanent(operation, e))?;
+    item.extend(key(at));
+    Ok(item)
+}
+
+fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(|e| permanent(operation, e))
+}
+
+/// `$extra` is arbitrary JSON: stored as JSON text so that no value DynamoDB cannot hold (numbers beyond
+/// its range, empty map keys, deep nesting) can fail a write, and so it comes back exactly as sent.
+const EXTRA: &str = "extra";
+
+fn event_item(event: &StoredEvent) -> Result<Item, StoreError> {
+    let mut item = item_of("event item", keys::event(&event.store_id, &event.event_id), event)?;
+    if let Some(extra) = &event.extra {
+        item.insert(EXTRA.to_owned(), AttributeValue::S(serde_json::Value::Object(extra.clone()).to_string()));
+    }
+    item.insert(PENDING_SHARD.to_owned(), AttributeValue::S(keys::pending_shard(&event.event_id)));
+    item.insert(PENDING_SINCE.to_owned(), AttributeValue::N(event.received_at.timestamp_millis().to_string()));
+    Ok(item)
+}
+
+fn event_from_item(mut item: Item) -> Result<StoredEvent, StoreError> {
+    if let Some(AttributeValue::S(text)) = item.remove(EXTRA) {
+        let extra: serde_json::Value = serde_json::from_str(&text).map_err(|e| permanent("event item", e))?;
+        item.insert(EXTRA.to_owned(), serde_dynamo::to_attribute_value(extra).map_err(|e| permanent("event item", e))?);
+    }
+    from_item("event item", item)
+}
+
+fn identity_claim(store: &StoreId, kind: Identifier, value: &str, owner: &CustomerId) -> Item {
+    let mut item = key(keys::identity(store, kind, value));
+    item.insert("customerId".to_owned(), AttributeValue::S(owner.to_string()));
+    item
+}
+
+fn owner_of(item: &Item) -> Option<CustomerId> {
+    match item.get("customerId") {
+        Some(AttributeValue::S(id)) => CustomerId::parse(id).ok(),
+        _ => None,
+    }
+}
+
+fn pk_of(item: &Item) -> Option<&str> {
+    match item.get(PK) {
+        Some(AttributeValue::S(pk)) => Some(pk),
+        _ => None,
+    }
+}
+
+impl DynamoTable {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    async fn get(&self, operation: &'static str, at: (String, &'static str)) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(at)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| sdk_error(operation, e))?;
+        Ok(output.item)
+    }
+
+    async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error(operation, e))?;
+        Ok(())
+    }
+
+    /// Gets items by key in as few `BatchGetItem` calls as DynamoDB allows, retrying `UnprocessedKeys`.
+    async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        let mut pending = keys;
+        let mut backoff_ms = 10;
+        while !pending.is_empty() {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| permanent(operation, e))?;
+            let mut output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await
+                .map_err(|e| sdk_error(operation, e))?;
+            if let Some(items) = output.responses.as_mut().and_then(|r| r.remove(&self.table)) {
+                found.extend(items);
+            }
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
+                backoff_ms = (backoff_ms * 2).min(1_000);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Creates a store; fails if the id exists.
+    pub async fn create_store(&self, store: &StoreRecord) -> Result<(), StoreError> {
+        self.put_new("create store", item_of("store item", keys::store(&store.store_id), store)?).await
+    }
+
+    /// Stores a key record; fails if the hash exists.
+    pub async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.put_new("put api key", item_of("api key item", keys::api_key(&record.key_hash), record)?).await
+    }
+
+    /// An event by id, with `$extra` restored.
+    pub async fn event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        self.get("get event", keys::event(store, id)).await?.map(event_from_item).transpose()
+    }
+
+    /// Whether the event still carries the pending-dispatch marker.
+    pub async fn is_pending(&self, store: &StoreId, id: &EventId) -> Result<bool, StoreError> {
+        let item = self.get("get event", keys::event(store, id)).await?;
+        Ok(item.is_some_and(|i| i.contains_key(PENDING_SHARD)))
+    }
+}
+
+impl ApiKeyStore for DynamoTable {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.get("get api key", keys::api_key(key_hash))
+            .await?
+            .map(|item| from_item("api key item", item))
+            .transpose()
+    }
+}
+
+impl IngestStore for DynamoTable {
+    async fn prefetch(
+        &self,
+        store: &StoreId,
+        unique_id: Option<&str>,
+        customer: &CustomerInput,
+    ) -> Result<Prefetched, StoreError> {
+        let dedupe_key = unique_id.map(|u| keys::dedupe(store, u));
+        let id_key = customer.id.as_ref().map(|id| keys::customer(store, id));
+        let email_key = customer.email_key().map(|e| keys::identity(store, Identifier::Email, &e));
+        let phone_key = customer.phone_number.as_ref().map(|p| keys::identity(store, Identifier::PhoneNumber, p));
+        let wanted: Vec<Item> = [&dedupe_key, &id_key, &email_key, &phone_key]
+            .into_iter()
+            .flatten()
+            .map(|k| key(k.clone()))
+            .collect();
+        let mut prefetched = Prefetched::default();
+        for item in self.batch_get("prefetch", wanted).await? {
+            let pk = pk_of(&item).map(str::to_owned);
+            let is = |k: &Option<(String, &str)>| k.as_ref().map(|(p, _)| p.as_str()) == pk.as_deref();
+            if is(&dedupe_key) {
+                prefetched.dedupe = Some(from_item("dedupe item", item)?);
+            } else if is(&id_key) {
+                prefetched.identity.by_id = Some(from_item("customer item", item)?);
+            } else if is(&email_key) {
+                prefetched.identity.email_owner = owner_of(&item);
+            } else if is(&phone_key) {
+                prefetched.identity.phone_owner = owner_of(&item);
+            }
+        }
+        Ok(prefetched)
+    }
+
+    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.get("get customer", keys::customer(store, id))
+            .await?
+            .map(|item| from_item("customer item", item))
+            .transpose()
+    }
+
+    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        const OP: &str = "commit event";
+        let put = |item: Item, condition: &str| Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
+        let mut items = Vec::with_capacity(3 + commit.claims.len());
+        if let Some(record) = &commit.dedupe {
+            let dedupe = put(
+                item_of("dedupe item", keys::dedupe(&record.store_id, &record.unique_id), record)?,
+                "attribute_not_exists(pk) OR expiresAt <= :now",
+            )
+            .expression_attribute_values(":now", AttributeValue::N(commit.now.timestamp().to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+            items.push(dedupe);
+        }
+        items.push(put(event_item(&commit.event)?, "attribute_not_exists(pk)"));
+        match &commit.customer {
+            Some(CustomerWrite::Create(customer)) => items.push(put(
+                item_of("customer item", keys::customer(&customer.store_id, &customer.customer_id), customer)?,
+                "attribute_not_exists(pk)",
+            )),
+            Some(CustomerWrite::Update { customer, expected_version }) => items.push(
+                put(
+                    item_of("customer item", keys::customer(&customer.store_id, &customer.customer_id), customer)?,
+                    "version = :expected",
+                )
+                .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string())),
+            ),
+            None => {}
+        }
+        for (kind, value) in &commit.claims {
+            let claim = identity_claim(&commit.event.store_id, *kind, value, &commit.event.customer_id);
+            items.push(put(claim, "attribute_not_exists(pk)"));
+        }
+        let transact_items = items
+            .into_iter()
+            .map(|p| p.build().map(|p| TransactWriteItem::builder().put(p).build()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| permanent(OP, e))?;
+
+        let error = match self.client.transact_write_items().set_transact_items(Some(transact_items)).send().await {
+            Ok(_) => return Ok(CommitOutcome::Committed),
+            Err(error) => error,
+        };
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
+            return Err(sdk_error(OP, error));
+        };
+        let reasons = cancelled.cancellation_reasons();
+        let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+        if let Some(record) = commit.dedupe.as_ref().filter(|_| failed(0)) {
+            let old = match reasons[0].item() {
+                Some(item) => Some(item.clone()),
+                None => self.get("get dedupe", keys::dedupe(&record.store_id, &record.unique_id)).await?,
+            };
+            return match old.map(|item| from_item::<DedupeRecord>("dedupe item", item)).transpose()? {
+                Some(old) if old.is_live(commit.now) => Ok(CommitOutcome::Duplicate(old)),
+                _ => Ok(CommitOutcome::Contended),
+            };
+        }
+        let contended = reasons
+            .iter()
+            .any(|r| matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict")));
+        if contended {
+            Ok(CommitOutcome::Contended)
+        } else {
+            Err(sdk_error(OP, error))
+        }
+    }
+}

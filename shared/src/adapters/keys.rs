@@ -1,0 +1,50 @@
+//! The single table's keys. Every key of tenant data starts with `STORE#<storeId>#`: tenants are walls.
+//! `docs/data-model.md` lists every access pattern; keep the two in step.
+
+use crate::domain::identity::Identifier;
+use crate::domain::ids::{CustomerId, EventId, StoreId};
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// Attributes of the sparse `pending` index: events stored but not yet dispatched.
+pub const PENDING_SHARD: &str = "pendingShard";
+pub const PENDING_SINCE: &str = "pendingSince";
+/// The index over [`PENDING_SHARD`] and [`PENDING_SINCE`].
+pub const PENDING_INDEX: &str = "pending";
+/// Pending events spread over this many index partitions, so the sweep's index never has a hot key.
+pub const PENDING_SHARDS: u8 = 8;
+
+pub fn api_key(key_hash: &str) -> (String, &'static str) {
+    (format!("APIKEY#{key_hash}"), "APIKEY")
+}
+
+pub fn store(store: &StoreId) -> (String, &'static str) {
+    (format!("STORE#{store}"), "STORE")
+}
+
+pub fn customer(store: &StoreId, id: &CustomerId) -> (String, &'static str) {
+    (format!("STORE#{store}#CUSTOMER#{id}"), "PROFILE")
+}
+
+/// `value` is the matching form: lower-case email, E.164 phone.
+pub fn identity(store: &StoreId, kind: Identifier, value: &str) -> (String, &'static str) {
+    let label = match kind {
+        Identifier::Email => "EMAIL",
+        Identifier::PhoneNumber => "PHONE",
+    };
+    (format!("STORE#{store}#{label}#{value}"), "IDENTITY")
+}
+
+pub fn dedupe(store: &StoreId, unique_id: &str) -> (String, &'static str) {
+    (format!("STORE#{store}#UNIQUE#{unique_id}"), "DEDUPE")
+}
+
+pub fn event(store: &StoreId, id: &EventId) -> (String, &'static str) {
+    (format!("STORE#{store}#EVENT#{id}"), "EVENT")
+}
+
+/// The pending-index partition of an event: a stable function of its id.
+pub fn pending_shard(id: &EventId) -> String {
+    let sum: u32 = id.as_str().bytes().map(u32::from).sum();
+    format!("PENDING#{}", sum % u32::from(PENDING_SHARDS))
+}

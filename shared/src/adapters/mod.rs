@@ -1,0 +1,13 @@
+//! Adapters: the ports implemented on AWS. SDK errors become [`crate::ports::StoreError`] here, and
+//! conditional-check failures become outcomes.
+
+pub mod dynamo;
+pub mod errors;
+pub mod keys;
+pub mod sqs;
+
+/// Loads the AWS configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL` for the
+/// local stack). Builds no client and opens no connection: cheap on a cold start.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}

@@ -1,0 +1,131 @@
+//! Customer profiles and the patch semantics of the custom-event `customer` object.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::custom_event::ProfilePatch;
+use super::ids::{CustomerId, StoreId};
+use super::values::PropertyValue;
+
+/// A stored customer of a store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Customer {
+    pub store_id: StoreId,
+    pub customer_id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub location: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, PropertyValue>,
+    /// Bumped on every write; writes are conditional on the version they read (optimistic locking).
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Customer {
+    pub fn new(store_id: StoreId, customer_id: CustomerId, now: DateTime<Utc>) -> Self {
+        Self {
+            store_id,
+            customer_id,
+            email: None,
+            phone_number: None,
+            first_name: None,
+            last_name: None,
+            location: BTreeMap::new(),
+            custom_fields: BTreeMap::new(),
+            version: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// Applies a patch: fields sent replace stored ones, an empty string removes one, fields not sent stay.
+    /// Returns the names of the fields whose value actually changed (`firstName`, `location.city`,
+    /// `customFields.Loyalty Tier`), in a stable order.
+    pub fn apply(&mut self, patch: &ProfilePatch) -> Vec<String> {
+        let mut changed = Vec::new();
+        set_or_clear(&mut self.first_name, patch.first_name.as_deref(), "firstName", &mut changed);
+        set_or_clear(&mut self.last_name, patch.last_name.as_deref(), "lastName", &mut changed);
+        for (key, value) in &patch.location {
+            let clear = value.as_str() == Some("");
+            let before = if clear { self.location.remove(key) } else { self.location.insert(key.clone(), value.clone()) };
+            if before.as_ref() != (!clear).then_some(value) {
+                changed.push(format!("location.{key}"));
+            }
+        }
+        for (key, value) in &patch.custom_fields {
+            let clear = matches!(value, PropertyValue::String(s) if s.is_empty());
+            let before = if clear {
+                self.custom_fields.remove(key)
+            } else {
+                self.custom_fields.insert(key.clone(), value.clone())
+            };
+            if before.as_ref() != (!clear).then_some(value) {
+                changed.push(format!("customFields.{key}"));
+            }
+        }
+        changed
+    }
+}
+
+fn set_or_clear(field: &mut Option<String>, sent: Option<&str>, name: &str, changed: &mut Vec<String>) {
+    let Some(sent) = sent else { return };
+    let new = (!sent.is_empty()).then(|| sent.to_owned());
+    if *field != new {
+        *field = new;
+        changed.push(name.to_owned());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn customer() -> Customer {
+        let id = CustomerId::parse("665f1a2b3c4d5e6f7a8b9c0d").unwrap();
+        let store = StoreId::parse("111111111111111111111111").unwrap();
+        let mut c = Customer::new(store, id, Utc::now());
+        c.first_name = Some("Stewart".into());
+        c.last_name = Some("Thompson".into());
+        c.location.insert("city".into(), json!("Seattle"));
+        c.custom_fields.insert("Tier".into(), PropertyValue::String("Gold".into()));
+        c
+    }
+
+    #[test]
+    fn when_patch_omits_fields_should_keep_them_and_report_only_real_changes() {
+        let mut c = customer();
+        let mut patch = ProfilePatch { first_name: Some("Stewart".into()), ..Default::default() };
+        patch.location.insert("postalCode".into(), json!("98101"));
+        patch.custom_fields.insert("Tier".into(), PropertyValue::String("Gold".into()));
+        let changed = c.apply(&patch);
+        assert_eq!(changed, vec!["location.postalCode"]);
+        assert_eq!(c.last_name.as_deref(), Some("Thompson"));
+        assert_eq!(c.location.get("city"), Some(&json!("Seattle")));
+    }
+
+    #[test]
+    fn when_patch_sends_empty_string_should_clear_the_field() {
+        let mut c = customer();
+        let mut patch = ProfilePatch { last_name: Some(String::new()), ..Default::default() };
+        patch.location.insert("city".into(), json!(""));
+        patch.custom_fields.insert("Tier".into(), PropertyValue::String(String::new()));
+        let changed = c.apply(&patch);
+        assert_eq!(changed, vec!["lastName", "location.city", "customFields.Tier"]);
+        assert_eq!(c.last_name, None);
+        assert!(c.location.is_empty() && c.custom_fields.is_empty());
+    }
+}

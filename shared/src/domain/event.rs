@@ -1,0 +1,73 @@
+//! The stored event and its dedupe record.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+use super::identity::{IdentityConflict, MatchedBy};
+use super::ids::{CustomerId, EventId, StoreId};
+use super::values::PropertyValue;
+
+/// An accepted event as stored and as enqueued for dispatch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredEvent {
+    pub store_id: StoreId,
+    pub event_id: EventId,
+    pub event_name: String,
+    pub customer_id: CustomerId,
+    /// `eventTimestamp`, or the time the event was received when none was sent.
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    #[serde(default)]
+    pub data: BTreeMap<String, PropertyValue>,
+    /// `data.$extra` exactly as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_id: Option<String>,
+    pub identity: IdentityOutcome,
+    /// Profile fields this event changed on the customer (`firstName`, `location.city`, `email` …).
+    #[serde(default)]
+    pub changed_fields: Vec<String>,
+    pub payload_hash: String,
+}
+
+/// How the customer was found, recorded on the event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityOutcome {
+    pub matched_by: MatchedBy,
+    pub customer_created: bool,
+    /// `customer.id` was sent, not found, and resolution fell back to email/phone (or adopted the id).
+    #[serde(default)]
+    pub requested_id_not_found: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<IdentityConflict>,
+}
+
+/// The dedupe record of `(store, uniqueId)`. It blocks the key until `expires_at`, whatever TTL does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DedupeRecord {
+    pub store_id: StoreId,
+    pub unique_id: String,
+    pub event_id: EventId,
+    pub customer_id: CustomerId,
+    pub payload_hash: String,
+    pub created_at: DateTime<Utc>,
+    /// Epoch seconds after which the key is free again (also the table's TTL attribute).
+    pub expires_at: i64,
+}
+
+impl DedupeRecord {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at > now.timestamp()
+    }
+}

@@ -1,0 +1,90 @@
+//! Authentication and the tenant check: `Authorization: Bearer <key>` → the key's store and scopes.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use lambda_http::http::{header, HeaderMap};
+
+use super::problem::Problem;
+use crate::domain::api_key::{hash_key, looks_like_key, ApiKeyRecord, Scope};
+use crate::domain::ids::StoreId;
+use crate::ports::ApiKeyStore;
+
+/// Known keys, kept briefly so a warm function does not read the key on every request. Only keys that
+/// exist are cached, so a new key works at once; a deleted key keeps working for at most [`KEY_CACHE_TTL`].
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
+const KEY_CACHE_MAX: usize = 1_024;
+
+#[derive(Debug, Default)]
+pub struct KeyCache(Mutex<HashMap<String, (ApiKeyRecord, Instant)>>);
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<ApiKeyRecord> {
+        let cache = self.0.lock().ok()?;
+        cache
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+            .map(|(record, _)| record.clone())
+    }
+
+    fn put(&self, record: &ApiKeyRecord) {
+        if let Ok(mut cache) = self.0.lock() {
+            if cache.len() >= KEY_CACHE_MAX {
+                cache.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+                if cache.len() >= KEY_CACHE_MAX {
+                    cache.clear();
+                }
+            }
+            cache.insert(record.key_hash.clone(), (record.clone(), Instant::now()));
+        }
+    }
+}
+
+/// The caller, once authenticated and checked against the store in the path.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub store_id: StoreId,
+    pub key_id: String,
+}
+
+/// 401 without a valid key; 404 when the path names a store the key does not belong to (exactly what a
+/// missing store answers, so store ids cannot be probed); 403 when the key lacks `scope`.
+pub async fn authorize<K: ApiKeyStore>(
+    keys: &K,
+    cache: &KeyCache,
+    headers: &HeaderMap,
+    path_store: &str,
+    scope: Scope,
+) -> Result<Caller, Problem> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|k| looks_like_key(k))
+        .ok_or_else(Problem::unauthorized)?;
+    let hash = hash_key(presented);
+    let record = match cache.get(&hash) {
+        Some(record) => record,
+        None => {
+            let record = keys.find_api_key(&hash).await.map_err(|error| {
+                tracing::error!(%error, "api key lookup failed");
+                Problem::unavailable("could not check the API key; retry shortly")
+            })?;
+            let record = record.ok_or_else(Problem::unauthorized)?;
+            cache.put(&record);
+            record
+        }
+    };
+    if StoreId::parse(path_store).ok().as_ref() != Some(&record.store_id) {
+        return Err(Problem::not_found("Store"));
+    }
+    if !record.scopes.contains(&scope) {
+        return Err(Problem::forbidden(format!("this key does not have the '{scope}' scope")));
+    }
+    Ok(Caller {
+        store_id: record.store_id,
+        key_id: record.key_id,
+    })
+}

@@ -1,0 +1,7 @@
+//! The HTTP edge shared by the HTTP functions: auth, body checks, problem responses.
+
+pub mod auth;
+pub mod body;
+pub mod problem;
+
+pub use problem::{json_response, Problem};

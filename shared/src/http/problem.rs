@@ -1,0 +1,172 @@
+//! RFC 9457 problem details: the one error shape of every endpoint.
+
+use lambda_http::http::{header, HeaderValue, StatusCode};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::domain::validation::FieldError;
+
+/// A problem response. Build it with the constructors, which fix `type` and `title` per kind.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem; the README lists them.
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request path this problem is about (set by [`Problem::into_response`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// One entry per invalid field, with a JSON Pointer into the request body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The limit that was exceeded, for 413 responses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    /// The id to quote when asking about this response; the log line of the request carries it too.
+    #[serde(rename = "requestId", skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub retry_after_seconds: Option<u32>,
+}
+
+impl Problem {
+    fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            type_: format!("/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            instance: None,
+            errors: Vec::new(),
+            limit: None,
+            request_id: None,
+            retry_after_seconds: None,
+        }
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.len() {
+            1 => format!("{}: {}", pointer_label(&errors[0].pointer), errors[0].detail),
+            n => format!("{n} fields are invalid; see errors"),
+        };
+        Self {
+            errors,
+            ..Self::new(StatusCode::BAD_REQUEST, "validation-failed", "Request body is invalid", detail)
+        }
+    }
+
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed-json", "Request body is not valid JSON", detail)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Missing or invalid API key",
+            "send the store's API key as 'Authorization: Bearer <key>'",
+        )
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "API key lacks a scope", detail)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found"), format!("no such {}", what.to_lowercase()))
+    }
+
+    pub fn conflict(slug: &str, title: &str, detail: impl Into<String>, pointer: &str) -> Self {
+        let detail = detail.into();
+        Self {
+            errors: vec![FieldError {
+                pointer: pointer.to_owned(),
+                detail: detail.clone(),
+            }],
+            ..Self::new(StatusCode::CONFLICT, slug, title, detail)
+        }
+    }
+
+    pub fn too_large(what: &str, size: usize, limit: usize) -> Self {
+        Self {
+            limit: Some(limit as u64),
+            ..Self::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body is too large",
+                format!("{what} is {size} bytes; the limit is {limit} bytes"),
+            )
+        }
+    }
+
+    pub fn unsupported_media_type(got: Option<&str>) -> Self {
+        let detail = match got {
+            Some(got) => format!("Content-Type is '{got}'; send 'application/json'"),
+            None => "Content-Type is missing; send 'application/json'".to_owned(),
+        };
+        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", detail)
+    }
+
+    pub fn method_not_allowed(allowed: &str) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", format!("allowed: {allowed}"))
+    }
+
+    /// A temporary condition on our side; the client should retry after a pause.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Self {
+            retry_after_seconds: Some(1),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service temporarily unavailable", detail)
+        }
+    }
+
+    /// Says nothing about the cause; the log carries it under the request id.
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "the request failed on our side; quote the requestId when you ask about it",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn into_response(mut self, instance: &str, request_id: Option<&str>) -> Response<Body> {
+        self.instance = Some(instance.to_owned());
+        self.request_id = request_id.map(str::to_owned);
+        let mut response = Response::new(Body::Text(serde_json::to_string(&self).expect("problems serialise")));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if self.status == 401 {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after_seconds {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+fn pointer_label(pointer: &str) -> &str {
+    if pointer.is_empty() {
+        "body"
+    } else {
+        pointer
+    }
+}
+
+/// A JSON response with a status.
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let mut response = Response::new(Body::Text(serde_json::to_string(body).expect("responses serialise")));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}

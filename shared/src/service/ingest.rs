@@ -1,0 +1,203 @@
+//! The ingest use case: resolve the customer, dedupe, store atomically, enqueue. Shared by every dialect.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::custom_event::CustomEvent;
+use crate::domain::customer::Customer;
+use crate::domain::event::{DedupeRecord, IdentityOutcome, StoredEvent};
+use crate::domain::identity::{attach_identifiers, resolve, Identifier, MatchedBy, Target};
+use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::ports::{Commit, CommitOutcome, CustomerWrite, DispatchQueue, IdGenerator, IngestStore, StoreError};
+
+/// The ports ingest uses, borrowed for one call.
+pub struct IngestPorts<'a, S, Q> {
+    pub store: &'a S,
+    pub queue: &'a Q,
+    pub ids: &'a dyn IdGenerator,
+}
+
+/// Settings of ingest, from the environment.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// How long a `uniqueId` blocks a second event with the same id (default 7 days).
+    pub dedupe_window: Duration,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            dedupe_window: Duration::days(7),
+        }
+    }
+}
+
+/// Whether the event was stored now or had been stored before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestStatus {
+    Accepted,
+    Duplicate,
+}
+
+impl IngestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IngestStatus::Accepted => "accepted",
+            IngestStatus::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// What the caller is told about an ingested event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub status: IngestStatus,
+    pub event_id: EventId,
+    pub customer_id: CustomerId,
+    /// For an accepted event: how the customer was found. `None` for a duplicate.
+    pub matched_by: Option<MatchedBy>,
+    pub customer_created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The `uniqueId` was used, within the window, for an event with different content.
+    #[error("uniqueId '{unique_id}' was already used for a different event ({event_id})")]
+    UniqueIdConflict { unique_id: String, event_id: EventId },
+    /// Concurrent writers kept changing the customer; the client may retry.
+    #[error("the customer was changed concurrently {0} times in a row")]
+    Contention(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Commits re-resolve after a lost race; this many rounds is far beyond any real contention.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Ingests one validated event for `store`. The event is durable when this returns `Ok`; the enqueue is
+/// best-effort because an event that was not enqueued stays pending and the recovery sweep sends it.
+pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
+    ports: &IngestPorts<'_, S, Q>,
+    store: &StoreId,
+    event: &CustomEvent,
+    now: DateTime<Utc>,
+    config: &IngestConfig,
+) -> Result<Ingested, IngestError> {
+    let payload_hash = event.payload_hash();
+    let unique_id = event.unique_id.as_deref();
+    for _ in 0..MAX_ATTEMPTS {
+        let prefetched = ports.store.prefetch(store, unique_id, &event.customer).await?;
+        if let Some(record) = prefetched.dedupe.filter(|r| r.is_live(now)) {
+            return duplicate_or_conflict(record, &payload_hash);
+        }
+        let lookup = prefetched.identity;
+        let resolution = resolve(&event.customer, &lookup, CustomerId::from_bytes(ports.ids.object_id(now)));
+        let (mut customer, created) = match &resolution.target {
+            Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
+            Target::Existing(id) => {
+                let found = match &lookup.by_id {
+                    Some(c) if &c.customer_id == id => Some(c.clone()),
+                    _ => ports.store.customer(store, id).await?,
+                };
+                // A claim pointing at a customer that is gone: erased concurrently; resolve again.
+                let Some(found) = found else { continue };
+                (found, false)
+            }
+        };
+        let expected_version = customer.version;
+        let (claims, conflicts) = attach_identifiers(&mut customer, &event.customer, &lookup);
+        let mut changed_fields: Vec<String> = claims.iter().map(|(kind, _)| identifier_field(*kind).to_owned()).collect();
+        changed_fields.extend(customer.apply(&event.customer.patch));
+        let customer_write = if created {
+            customer.version = 1;
+            Some(CustomerWrite::Create(customer.clone()))
+        } else if !changed_fields.is_empty() {
+            customer.version += 1;
+            customer.updated_at = now;
+            Some(CustomerWrite::Update {
+                customer: customer.clone(),
+                expected_version,
+            })
+        } else {
+            None
+        };
+
+        let event_id = EventId::from_bytes(ports.ids.object_id(now));
+        let stored = StoredEvent {
+            store_id: store.clone(),
+            event_id: event_id.clone(),
+            event_name: event.event_name.clone(),
+            customer_id: customer.customer_id.clone(),
+            occurred_at: event.event_timestamp.unwrap_or(now),
+            received_at: now,
+            data: event.data.clone(),
+            extra: event.extra.clone(),
+            value: event.value.clone(),
+            value_currency: event.value_currency.clone(),
+            unique_id: event.unique_id.clone(),
+            identity: IdentityOutcome {
+                matched_by: resolution.matched_by,
+                customer_created: created,
+                requested_id_not_found: resolution.requested_id_not_found,
+                conflicts,
+            },
+            changed_fields,
+            payload_hash: payload_hash.clone(),
+        };
+        let dedupe = unique_id.map(|unique_id| DedupeRecord {
+            store_id: store.clone(),
+            unique_id: unique_id.to_owned(),
+            event_id: event_id.clone(),
+            customer_id: customer.customer_id.clone(),
+            payload_hash: payload_hash.clone(),
+            created_at: now,
+            expires_at: (now + config.dedupe_window).timestamp(),
+        });
+        let commit = Commit {
+            event: stored,
+            dedupe,
+            customer: customer_write,
+            claims,
+            now,
+        };
+        match ports.store.commit(&commit).await? {
+            CommitOutcome::Committed => {
+                if let Err(error) = ports.queue.enqueue(&commit.event).await {
+                    tracing::warn!(event_id = %event_id, %error, "enqueue failed; the event stays pending for the sweep");
+                }
+                return Ok(Ingested {
+                    status: IngestStatus::Accepted,
+                    event_id,
+                    customer_id: customer.customer_id,
+                    matched_by: Some(resolution.matched_by),
+                    customer_created: created,
+                });
+            }
+            CommitOutcome::Duplicate(record) => return duplicate_or_conflict(record, &payload_hash),
+            CommitOutcome::Contended => continue,
+        }
+    }
+    Err(IngestError::Contention(MAX_ATTEMPTS))
+}
+
+fn duplicate_or_conflict(record: DedupeRecord, payload_hash: &str) -> Result<Ingested, IngestError> {
+    if record.payload_hash != payload_hash {
+        return Err(IngestError::UniqueIdConflict {
+            unique_id: record.unique_id,
+            event_id: record.event_id,
+        });
+    }
+    Ok(Ingested {
+        status: IngestStatus::Duplicate,
+        event_id: record.event_id,
+        customer_id: record.customer_id,
+        matched_by: None,
+        customer_created: false,
+    })
+}
+
+fn identifier_field(kind: Identifier) -> &'static str {
+    match kind {
+        Identifier::Email => "email",
+        Identifier::PhoneNumber => "phoneNumber",
+    }
+}

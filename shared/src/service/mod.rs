@@ -1,0 +1,3 @@
+//! Use cases over ports: no AWS types here, so they run against real adapters or test doubles alike.
+
+pub mod ingest;
