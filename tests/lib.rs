@@ -1,1 +1,238 @@
+//! Test support: one moto server per test binary on a free port, resources provisioned from
+//! `template.yaml`, SDK clients that count their requests, and API Gateway v2 requests.
 
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::Credentials;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Request, Response};
+use serde_json::{json, Value};
+
+/// The local AWS shared by every test of the binary, and the names of what was provisioned in it.
+#[derive(Debug)]
+pub struct LocalAws {
+    pub endpoint: String,
+    pub table: String,
+    pub dispatch_queue_url: String,
+    pub resources: Value,
+}
+
+static LOCAL_AWS: OnceLock<LocalAws> = OnceLock::new();
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repo")
+        .to_owned()
+}
+
+fn venv() -> PathBuf {
+    std::env::var_os("VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv"))
+}
+
+/// Starts moto (once) and provisions `template.yaml` in it under a name prefix unique to this process.
+pub fn local_aws() -> &'static LocalAws {
+    LOCAL_AWS.get_or_init(|| {
+        let port = free_port();
+        start_moto(port);
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let prefix = format!("it{}-", std::process::id());
+        let output = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("scripts/provision.py"))
+            .args(["--endpoint", &endpoint, "--prefix", &prefix, "--template"])
+            .arg(repo_root().join("template.yaml"))
+            .output()
+            .expect("provision.py runs (make venv installs its dependencies)");
+        assert!(
+            output.status.success(),
+            "provisioning failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let resources: Value = serde_json::from_slice(&output.stdout).expect("provision.py prints JSON");
+        let env = &resources["functions"]["IngestFunction"]["env"];
+        LocalAws {
+            endpoint,
+            table: env["TABLE_NAME"].as_str().expect("TABLE_NAME").to_owned(),
+            dispatch_queue_url: env["DISPATCH_QUEUE_URL"]
+                .as_str()
+                .expect("DISPATCH_QUEUE_URL")
+                .to_owned(),
+            resources,
+        }
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Spawns moto (`scripts/moto_server.py`: one request at a time, as atomic as DynamoDB) from a thread that lives as long as the process, with the parent-death signal set, so the
+/// server stops when the test binary exits however it exits.
+fn start_moto(port: u16) {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(venv().join("bin/python"));
+        command
+            .arg(repo_root().join("scripts/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+        unsafe {
+            command.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = command.spawn();
+        sender.send(child.map(|c| c.id())).expect("the starter waits");
+        loop {
+            std::thread::park();
+        }
+    });
+    receiver
+        .recv()
+        .expect("the moto thread answers")
+        .expect("moto_server starts (run `make venv` first)");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "moto did not listen on port {port} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// AWS requests made through clients built by [`Clients::new`], by operation (`DynamoDB_20120810.GetItem`).
+#[derive(Debug, Clone, Default)]
+pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+
+impl RequestLog {
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    /// Operations only (`GetItem`), in order.
+    pub fn take_operations(&self) -> Vec<String> {
+        self.take()
+            .into_iter()
+            .map(|target| target.rsplit('.').next().unwrap_or_default().to_owned())
+            .collect()
+    }
+}
+
+impl Intercept for RequestLog {
+    fn name(&self) -> &'static str {
+        "RequestLog"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
+        self.0.lock().unwrap().push(target.to_owned());
+        Ok(())
+    }
+}
+
+/// SDK clients against the local AWS, each counting its requests into `log`.
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub log: RequestLog,
+}
+
+impl Clients {
+    pub async fn new() -> Self {
+        let aws = local_aws();
+        let config: SdkConfig = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&aws.endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
+            .load()
+            .await;
+        let log = RequestLog::default();
+        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&config)
+                .interceptor(log.clone())
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::config::Builder::from(&config)
+                .interceptor(log.clone())
+                .build(),
+        );
+        Self { dynamodb, sqs, log }
+    }
+}
+
+/// An API Gateway HTTP API (payload v2) request, deserialized exactly as Lambda would hand it over.
+pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Request {
+    let headers: serde_json::Map<String, Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_ascii_lowercase(), json!(v)))
+        .collect();
+    let event = json!({
+        "version": "2.0",
+        "routeKey": format!("{method} /stores/{{storeId}}/events"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "domainPrefix": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests"},
+            "requestId": "test-request",
+            "routeKey": format!("{method} /stores/{{storeId}}/events"),
+            "stage": "$default",
+            "time": "22/Nov/2026:00:00:00 +0000",
+            "timeEpoch": 1_795_000_000_000u64
+        },
+        "body": body,
+        "isBase64Encoded": false
+    });
+    let request: LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway v2 event");
+    request.into()
+}
+
+/// A response's status and JSON body.
+pub fn read_response(response: Response<Body>) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body: &[u8] = response.body().as_ref();
+    let json = serde_json::from_slice(body).unwrap_or(Value::Null);
+    if status >= 400 {
+        assert_eq!(
+            content_type, "application/problem+json",
+            "errors are problem details: {json}"
+        );
+    }
+    (status, json)
+}

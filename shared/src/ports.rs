@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
-use crate::domain::customer::Customer;
+use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, StoreId};
@@ -49,8 +49,13 @@ pub struct Prefetched {
 pub enum CustomerWrite {
     /// Put a new customer; fails the commit if the id exists.
     Create(Customer),
-    /// Replace the customer; fails the commit unless the stored version is `expected_version`.
-    Update { customer: Customer, expected_version: u64 },
+    /// Write just the `changed` fields of `customer` (set, or removed when unset), so concurrent patches of
+    /// different fields both land. Fails the commit if the customer is gone, or if an identifier in
+    /// `changed` was set on it meanwhile (an identifier is attached only where none was).
+    Update {
+        customer: Customer,
+        changed: Vec<ProfileField>,
+    },
 }
 
 /// Everything one accepted event writes, applied all-or-nothing.
@@ -90,7 +95,11 @@ pub trait IngestStore {
     ) -> impl Future<Output = Result<Prefetched, StoreError>> + Send;
 
     /// A customer by id (strongly consistent), or `None`.
-    fn customer(&self, store: &StoreId, id: &CustomerId) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
+    fn customer(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+    ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
 
     /// Writes the event (marked pending dispatch), its dedupe record, the customer and the claims atomically.
     /// Idempotent in effect: a retried commit of the same event is a [`CommitOutcome::Duplicate`] when it

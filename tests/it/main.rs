@@ -1,1 +1,12 @@
+//! Integration tests: the real ingest handler and adapters against moto, with resources provisioned from
+//! template.yaml. One binary, so one moto serves every test.
 
+mod auth;
+mod dedupe;
+mod durability;
+mod examples;
+mod identity;
+mod openapi;
+mod requests;
+mod support;
+mod validation;

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shared::http::Problem;
+use shared::http::ProblemDetails as Problem;
 use utoipa::{OpenApi, ToSchema};
 
 /// 202 body: the event stored now (`accepted`) or earlier under the same `uniqueId` (`duplicate`).
@@ -147,5 +147,8 @@ impl utoipa::Modify for BearerAuth {
 
 /// The OpenAPI document as checked in at `docs/openapi.json`.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi().to_pretty_json().expect("the OpenAPI document serialises") + "\n"
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+        + "\n"
 }

@@ -74,7 +74,14 @@ where
             return Err(Problem::method_not_allowed("POST"));
         }
         let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
-        let caller = authorize(&self.store, &self.key_cache, request.headers(), path_store, Scope::EventsWrite).await?;
+        let caller = authorize(
+            &self.store,
+            &self.key_cache,
+            request.headers(),
+            path_store,
+            Scope::EventsWrite,
+        )
+        .await?;
         require_json(request.headers())?;
         let bytes = bytes_within(request.body(), MAX_EVENT_BODY_BYTES, "the event")?;
         let body = parse_json(&bytes)?;

@@ -15,7 +15,9 @@ async fn main() -> Result<(), Error> {
     let queue_url = required_env("DISPATCH_QUEUE_URL")?;
     let mut config = IngestConfig::default();
     if let Ok(seconds) = std::env::var("DEDUPE_WINDOW_SECONDS") {
-        let seconds: i64 = seconds.parse().map_err(|_| "DEDUPE_WINDOW_SECONDS must be a whole number of seconds")?;
+        let seconds: i64 = seconds
+            .parse()
+            .map_err(|_| "DEDUPE_WINDOW_SECONDS must be a whole number of seconds")?;
         config.dedupe_window = chrono::Duration::seconds(seconds);
     }
 
@@ -28,7 +30,10 @@ async fn main() -> Result<(), Error> {
         config,
     );
     let handler = &handler;
-    run(service_fn(move |request: Request| async move { Ok::<_, Infallible>(handler.handle(request).await) })).await
+    run(service_fn(move |request: Request| async move {
+        Ok::<_, Infallible>(handler.handle(request).await)
+    }))
+    .await
 }
 
 fn required_env(name: &str) -> Result<String, Error> {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
@@ -14,13 +14,11 @@ use super::errors::{permanent, sdk_error};
 use super::keys::{self, PENDING_SHARD, PENDING_SINCE, PK, SK};
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
-use crate::domain::customer::Customer;
+use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, StoredEvent};
 use crate::domain::identity::Identifier;
 use crate::domain::ids::{CustomerId, EventId, StoreId};
-use crate::ports::{
-    ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError,
-};
+use crate::ports::{ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -41,7 +39,10 @@ pub struct StoreRecord {
 }
 
 fn key((pk, sk): (String, &'static str)) -> Item {
-    HashMap::from([(PK.to_owned(), AttributeValue::S(pk)), (SK.to_owned(), AttributeValue::S(sk.to_owned()))])
+    HashMap::from([
+        (PK.to_owned(), AttributeValue::S(pk)),
+        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
 }
 
 fn item_of<T: Serialize>(operation: &'static str, at: (String, &'static str), value: &T) -> Result<Item, StoreError> {
@@ -61,17 +62,29 @@ const EXTRA: &str = "extra";
 fn event_item(event: &StoredEvent) -> Result<Item, StoreError> {
     let mut item = item_of("event item", keys::event(&event.store_id, &event.event_id), event)?;
     if let Some(extra) = &event.extra {
-        item.insert(EXTRA.to_owned(), AttributeValue::S(serde_json::Value::Object(extra.clone()).to_string()));
+        item.insert(
+            EXTRA.to_owned(),
+            AttributeValue::S(serde_json::Value::Object(extra.clone()).to_string()),
+        );
     }
-    item.insert(PENDING_SHARD.to_owned(), AttributeValue::S(keys::pending_shard(&event.event_id)));
-    item.insert(PENDING_SINCE.to_owned(), AttributeValue::N(event.received_at.timestamp_millis().to_string()));
+    item.insert(
+        PENDING_SHARD.to_owned(),
+        AttributeValue::S(keys::pending_shard(&event.event_id)),
+    );
+    item.insert(
+        PENDING_SINCE.to_owned(),
+        AttributeValue::N(event.received_at.timestamp_millis().to_string()),
+    );
     Ok(item)
 }
 
 fn event_from_item(mut item: Item) -> Result<StoredEvent, StoreError> {
     if let Some(AttributeValue::S(text)) = item.remove(EXTRA) {
         let extra: serde_json::Value = serde_json::from_str(&text).map_err(|e| permanent("event item", e))?;
-        item.insert(EXTRA.to_owned(), serde_dynamo::to_attribute_value(extra).map_err(|e| permanent("event item", e))?);
+        item.insert(
+            EXTRA.to_owned(),
+            serde_dynamo::to_attribute_value(extra).map_err(|e| permanent("event item", e))?,
+        );
     }
     from_item("event item", item)
 }
@@ -167,19 +180,87 @@ impl DynamoTable {
         Ok(found)
     }
 
+    /// A field-level update of `changed`: `SET` for values, `REMOVE` for cleared fields. Map fields are set by
+    /// key (`location.#k`), so concurrent patches of different keys both land.
+    fn customer_update(&self, customer: &Customer, changed: &[ProfileField]) -> Result<Update, StoreError> {
+        const OP: &str = "customer update";
+        let mut names = HashMap::from([
+            ("#version".to_owned(), "version".to_owned()),
+            ("#updatedAt".to_owned(), "updatedAt".to_owned()),
+        ]);
+        let mut values = HashMap::from([
+            (":one".to_owned(), AttributeValue::N("1".to_owned())),
+            (
+                ":updatedAt".to_owned(),
+                serde_dynamo::to_attribute_value(customer.updated_at).map_err(|e| permanent(OP, e))?,
+            ),
+        ]);
+        let mut set = vec!["#updatedAt = :updatedAt".to_owned()];
+        let mut remove = Vec::new();
+        let mut condition = "attribute_exists(pk)".to_owned();
+        for (i, field) in changed.iter().enumerate() {
+            let (top, key) = field.path();
+            names.insert(format!("#t{i}"), top.to_owned());
+            let path = match key {
+                Some(key) => {
+                    names.insert(format!("#k{i}"), key.to_owned());
+                    format!("#t{i}.#k{i}")
+                }
+                None => format!("#t{i}"),
+            };
+            if matches!(field, ProfileField::Email | ProfileField::PhoneNumber) {
+                condition.push_str(&format!(" AND attribute_not_exists({path})"));
+            }
+            match customer.value_of(field) {
+                Some(value) => {
+                    values.insert(
+                        format!(":v{i}"),
+                        serde_dynamo::to_attribute_value(value).map_err(|e| permanent(OP, e))?,
+                    );
+                    set.push(format!("{path} = :v{i}"));
+                }
+                None => remove.push(path),
+            }
+        }
+        let mut expression = format!("SET {} ADD #version :one", set.join(", "));
+        if !remove.is_empty() {
+            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        }
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::customer(&customer.store_id, &customer.customer_id))))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| permanent(OP, e))
+    }
+
     /// Creates a store; fails if the id exists.
     pub async fn create_store(&self, store: &StoreRecord) -> Result<(), StoreError> {
-        self.put_new("create store", item_of("store item", keys::store(&store.store_id), store)?).await
+        self.put_new(
+            "create store",
+            item_of("store item", keys::store(&store.store_id), store)?,
+        )
+        .await
     }
 
     /// Stores a key record; fails if the hash exists.
     pub async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        self.put_new("put api key", item_of("api key item", keys::api_key(&record.key_hash), record)?).await
+        self.put_new(
+            "put api key",
+            item_of("api key item", keys::api_key(&record.key_hash), record)?,
+        )
+        .await
     }
 
     /// An event by id, with `$extra` restored.
     pub async fn event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
-        self.get("get event", keys::event(store, id)).await?.map(event_from_item).transpose()
+        self.get("get event", keys::event(store, id))
+            .await?
+            .map(event_from_item)
+            .transpose()
     }
 
     /// Whether the event still carries the pending-dispatch marker.
@@ -207,8 +288,13 @@ impl IngestStore for DynamoTable {
     ) -> Result<Prefetched, StoreError> {
         let dedupe_key = unique_id.map(|u| keys::dedupe(store, u));
         let id_key = customer.id.as_ref().map(|id| keys::customer(store, id));
-        let email_key = customer.email_key().map(|e| keys::identity(store, Identifier::Email, &e));
-        let phone_key = customer.phone_number.as_ref().map(|p| keys::identity(store, Identifier::PhoneNumber, p));
+        let email_key = customer
+            .email_key()
+            .map(|e| keys::identity(store, Identifier::Email, &e));
+        let phone_key = customer
+            .phone_number
+            .as_ref()
+            .map(|p| keys::identity(store, Identifier::PhoneNumber, p));
         let wanted: Vec<Item> = [&dedupe_key, &id_key, &email_key, &phone_key]
             .into_iter()
             .flatten()
@@ -240,8 +326,13 @@ impl IngestStore for DynamoTable {
 
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         const OP: &str = "commit event";
-        let put = |item: Item, condition: &str| Put::builder().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
-        let mut items = Vec::with_capacity(3 + commit.claims.len());
+        let put = |item: Item, condition: &str| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression(condition)
+        };
+        let mut puts = Vec::with_capacity(3 + commit.claims.len());
         if let Some(record) = &commit.dedupe {
             let dedupe = put(
                 item_of("dedupe item", keys::dedupe(&record.store_id, &record.unique_id), record)?,
@@ -249,34 +340,34 @@ impl IngestStore for DynamoTable {
             )
             .expression_attribute_values(":now", AttributeValue::N(commit.now.timestamp().to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-            items.push(dedupe);
+            puts.push(dedupe);
         }
-        items.push(put(event_item(&commit.event)?, "attribute_not_exists(pk)"));
-        match &commit.customer {
-            Some(CustomerWrite::Create(customer)) => items.push(put(
-                item_of("customer item", keys::customer(&customer.store_id, &customer.customer_id), customer)?,
-                "attribute_not_exists(pk)",
-            )),
-            Some(CustomerWrite::Update { customer, expected_version }) => items.push(
-                put(
-                    item_of("customer item", keys::customer(&customer.store_id, &customer.customer_id), customer)?,
-                    "version = :expected",
-                )
-                .expression_attribute_values(":expected", AttributeValue::N(expected_version.to_string())),
-            ),
-            None => {}
+        puts.push(put(event_item(&commit.event)?, "attribute_not_exists(pk)"));
+        if let Some(CustomerWrite::Create(customer)) = &commit.customer {
+            let at = keys::customer(&customer.store_id, &customer.customer_id);
+            puts.push(put(item_of("customer item", at, customer)?, "attribute_not_exists(pk)"));
         }
         for (kind, value) in &commit.claims {
             let claim = identity_claim(&commit.event.store_id, *kind, value, &commit.event.customer_id);
-            items.push(put(claim, "attribute_not_exists(pk)"));
+            puts.push(put(claim, "attribute_not_exists(pk)"));
         }
-        let transact_items = items
+        let mut transact_items = puts
             .into_iter()
             .map(|p| p.build().map(|p| TransactWriteItem::builder().put(p).build()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| permanent(OP, e))?;
+        if let Some(CustomerWrite::Update { customer, changed }) = &commit.customer {
+            let update = self.customer_update(customer, changed)?;
+            transact_items.push(TransactWriteItem::builder().update(update).build());
+        }
 
-        let error = match self.client.transact_write_items().set_transact_items(Some(transact_items)).send().await {
+        let error = match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(transact_items))
+            .send()
+            .await
+        {
             Ok(_) => return Ok(CommitOutcome::Committed),
             Err(error) => error,
         };
@@ -288,9 +379,15 @@ impl IngestStore for DynamoTable {
         if let Some(record) = commit.dedupe.as_ref().filter(|_| failed(0)) {
             let old = match reasons[0].item() {
                 Some(item) => Some(item.clone()),
-                None => self.get("get dedupe", keys::dedupe(&record.store_id, &record.unique_id)).await?,
+                None => {
+                    self.get("get dedupe", keys::dedupe(&record.store_id, &record.unique_id))
+                        .await?
+                }
             };
-            return match old.map(|item| from_item::<DedupeRecord>("dedupe item", item)).transpose()? {
+            return match old
+                .map(|item| from_item::<DedupeRecord>("dedupe item", item))
+                .transpose()?
+            {
                 Some(old) if old.is_live(commit.now) => Ok(CommitOutcome::Duplicate(old)),
                 _ => Ok(CommitOutcome::Contended),
             };

@@ -1,1 +1,62 @@
-fn main(){}
+//! `storeadmin`: creates stores and issues API keys, locally and in a deployed stack alike.
+//!
+//! ```text
+//! storeadmin create-store <name> [scope,scope…]   new store + a key; prints JSON with the key (shown once)
+//! storeadmin issue-key <storeId> [scope,scope…]    another key for a store
+//! ```
+//! Scopes default to all of them. Needs `TABLE_NAME` and AWS credentials (`AWS_ENDPOINT_URL` locally).
+
+use shared::adapters::{aws_config, dynamo::DynamoTable};
+use shared::domain::api_key::Scope;
+use shared::domain::ids::StoreId;
+use shared::ports::{Clock, RandomIds, SystemClock};
+use shared::service::admin::{create_store, issue_key};
+
+const USAGE: &str = "usage: storeadmin create-store <name> [scopes] | storeadmin issue-key <storeId> [scopes]";
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    if let Err(message) = run(std::env::args().skip(1).collect()).await {
+        eprintln!("storeadmin: {message}");
+        std::process::exit(2);
+    }
+}
+
+async fn run(args: Vec<String>) -> Result<(), String> {
+    let (command, target) = match args.as_slice() {
+        [command, target, ..] => (command.as_str(), target.as_str()),
+        _ => return Err(USAGE.into()),
+    };
+    let scopes = match args.get(2) {
+        None => Scope::ALL.to_vec(),
+        Some(list) => list
+            .split(',')
+            .map(|s| Scope::parse(s.trim()).ok_or_else(|| format!("unknown scope '{s}'")))
+            .collect::<Result<_, _>>()?,
+    };
+    let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
+    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws_config().await), table_name);
+    let now = SystemClock.now();
+    let (store_id, name) = match command {
+        "create-store" => {
+            let store = create_store(&table, &RandomIds, target, now)
+                .await
+                .map_err(|e| e.to_string())?;
+            (store.store_id, Some(store.name))
+        }
+        "issue-key" => (StoreId::parse(target).map_err(|e| e.to_string())?, None),
+        _ => return Err(USAGE.into()),
+    };
+    let key = issue_key(&table, &RandomIds, &store_id, scopes, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let output = serde_json::json!({
+        "storeId": store_id,
+        "name": name,
+        "apiKey": key.plaintext,
+        "keyId": key.record.key_id,
+        "scopes": key.record.scopes,
+    });
+    println!("{output:#}");
+    Ok(())
+}

@@ -107,7 +107,12 @@ mod tests {
 
     #[test]
     fn when_key_is_issued_should_store_only_its_hash() {
-        let key = IssuedKey::new([7; 32], StoreId::from_bytes([1; 12]), vec![Scope::EventsWrite], Utc::now());
+        let key = IssuedKey::new(
+            [7; 32],
+            StoreId::from_bytes([1; 12]),
+            vec![Scope::EventsWrite],
+            Utc::now(),
+        );
         assert!(looks_like_key(&key.plaintext));
         assert_eq!(key.record.key_hash, hash_key(&key.plaintext));
         let stored = serde_json::to_string(&key.record).unwrap();

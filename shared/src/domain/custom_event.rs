@@ -78,7 +78,15 @@ fn sort_keys(value: Value) -> Value {
     }
 }
 
-const CUSTOMER_FIELDS: [&str; 7] = ["id", "email", "phoneNumber", "firstName", "lastName", "location", "customFields"];
+const CUSTOMER_FIELDS: [&str; 7] = [
+    "id",
+    "email",
+    "phoneNumber",
+    "firstName",
+    "lastName",
+    "location",
+    "customFields",
+];
 const LOCATION_STRINGS: [&str; 9] = [
     "street1",
     "street2",
@@ -107,14 +115,13 @@ pub fn parse_custom_event(body: &Value, at: &Pointer, now: DateTime<Utc>) -> Res
             errors.add(&at.key("eventName"), "eventName is required");
             None
         }
-        Some(v) => bounded_string(v, &at.key("eventName"), 1..=MAX_EVENT_NAME_CHARS, &mut errors)
-            .filter(|name| {
-                let blank = name.trim().is_empty();
-                if blank {
-                    errors.add(&at.key("eventName"), "eventName must not be blank");
-                }
-                !blank
-            }),
+        Some(v) => bounded_string(v, &at.key("eventName"), 1..=MAX_EVENT_NAME_CHARS, &mut errors).filter(|name| {
+            let blank = name.trim().is_empty();
+            if blank {
+                errors.add(&at.key("eventName"), "eventName must not be blank");
+            }
+            !blank
+        }),
     };
     let customer = match obj.get("customer") {
         None => {
@@ -133,11 +140,17 @@ pub fn parse_custom_event(body: &Value, at: &Pointer, now: DateTime<Utc>) -> Res
     let value = obj.get("value").and_then(|v| match v {
         Value::Number(n) if number_in_range(n) => Some(n.clone()),
         Value::Number(_) => {
-            errors.add(&at.key("value"), "value is out of range (magnitude must be below 1e126)");
+            errors.add(
+                &at.key("value"),
+                "value is out of range (magnitude must be below 1e126)",
+            );
             None
         }
         other => {
-            errors.add(&at.key("value"), format!("value must be a number, not {}", json_type(other)));
+            errors.add(
+                &at.key("value"),
+                format!("value must be a number, not {}", json_type(other)),
+            );
             None
         }
     });
@@ -148,7 +161,10 @@ pub fn parse_custom_event(body: &Value, at: &Pointer, now: DateTime<Utc>) -> Res
         } else {
             errors.add(
                 &at.key("valueCurrency"),
-                format!("'{}' is not an ISO 4217 currency code (three upper-case letters such as USD)", truncate(&code)),
+                format!(
+                    "'{}' is not an ISO 4217 currency code (three upper-case letters such as USD)",
+                    truncate(&code)
+                ),
             );
             None
         }
@@ -177,7 +193,10 @@ fn check_sizes(value: &Value, at: &Pointer, depth: usize, errors: &mut Errors) {
     match value {
         Value::String(s) if s.len() > MAX_STRING_BYTES => errors.add(
             at,
-            format!("string is {} bytes; the limit is {MAX_STRING_BYTES} bytes (100 KiB)", s.len()),
+            format!(
+                "string is {} bytes; the limit is {MAX_STRING_BYTES} bytes (100 KiB)",
+                s.len()
+            ),
         ),
         Value::Array(_) | Value::Object(_) if depth >= MAX_NESTING_DEPTH => {
             errors.add(at, format!("nesting is deeper than {MAX_NESTING_DEPTH} levels"))
@@ -214,7 +233,11 @@ fn bounded_string(
     if !chars.contains(&count) {
         errors.add(
             at,
-            format!("must be {} to {} characters long; it is {count}", chars.start(), chars.end()),
+            format!(
+                "must be {} to {} characters long; it is {count}",
+                chars.start(),
+                chars.end()
+            ),
         );
         return None;
     }
@@ -230,7 +253,11 @@ fn parse_customer(value: &Value, at: &Pointer, errors: &mut Errors) -> Option<Cu
     for key in obj.keys().filter(|k| !CUSTOMER_FIELDS.contains(&k.as_str())) {
         errors.add(
             &at.key(key),
-            format!("unknown customer property '{}'; allowed: {}", truncate(key), CUSTOMER_FIELDS.join(", ")),
+            format!(
+                "unknown customer property '{}'; allowed: {}",
+                truncate(key),
+                CUSTOMER_FIELDS.join(", ")
+            ),
         );
     }
     if !["id", "email", "phoneNumber"].iter().any(|k| obj.contains_key(*k)) {
@@ -247,7 +274,10 @@ fn parse_customer(value: &Value, at: &Pointer, errors: &mut Errors) -> Option<Cu
         if is_email(&email) {
             Some(email)
         } else {
-            errors.add(&at.key("email"), format!("'{}' is not an email address", truncate(&email)));
+            errors.add(
+                &at.key("email"),
+                format!("'{}' is not an email address", truncate(&email)),
+            );
             None
         }
     });
@@ -258,7 +288,10 @@ fn parse_customer(value: &Value, at: &Pointer, errors: &mut Errors) -> Option<Cu
         } else {
             errors.add(
                 &at.key("phoneNumber"),
-                format!("'{}' is not in E.164 format (+ then country code and number, up to 15 digits, e.g. +14155550100)", truncate(&phone)),
+                format!(
+                    "'{}' is not in E.164 format (+ then country code and number, up to 15 digits, e.g. +14155550100)",
+                    truncate(&phone)
+                ),
             );
             None
         }
@@ -321,7 +354,14 @@ fn parse_location(value: &Value, at: &Pointer, errors: &mut Errors) -> BTreeMap<
                 .copied()
                 .chain(LOCATION_NUMBERS.iter().map(|(n, _)| *n))
                 .collect();
-            errors.add(&here, format!("unknown location property '{}'; allowed: {}", truncate(key), allowed.join(", ")));
+            errors.add(
+                &here,
+                format!(
+                    "unknown location property '{}'; allowed: {}",
+                    truncate(key),
+                    allowed.join(", ")
+                ),
+            );
         }
     }
     location
@@ -334,7 +374,13 @@ fn parse_custom_fields(value: &Value, at: &Pointer, errors: &mut Errors) -> BTre
         return fields;
     };
     if obj.len() > MAX_CUSTOM_FIELDS {
-        errors.add(at, format!("customFields has {} properties; the limit is {MAX_CUSTOM_FIELDS}", obj.len()));
+        errors.add(
+            at,
+            format!(
+                "customFields has {} properties; the limit is {MAX_CUSTOM_FIELDS}",
+                obj.len()
+            ),
+        );
     }
     for (key, field) in obj {
         if let Some(typed) = scalar_property(key, field, &at.key(key), errors) {
@@ -355,7 +401,10 @@ fn parse_data(
         return (data, None);
     };
     if obj.len() > MAX_DATA_PROPERTIES {
-        errors.add(at, format!("data has {} properties; the limit is {MAX_DATA_PROPERTIES}", obj.len()));
+        errors.add(
+            at,
+            format!("data has {} properties; the limit is {MAX_DATA_PROPERTIES}", obj.len()),
+        );
     }
     let mut extra = None;
     for (key, field) in obj {
@@ -391,26 +440,46 @@ fn parse_data(
 /// A segmentable property: a valid name and a string, number (in DynamoDB's range) or boolean value.
 fn scalar_property(key: &str, value: &Value, at: &Pointer, errors: &mut Errors) -> Option<PropertyValue> {
     if key.is_empty() || key.chars().count() > MAX_PROPERTY_NAME_CHARS {
-        errors.add(at, format!("property names must be 1 to {MAX_PROPERTY_NAME_CHARS} characters long"));
+        errors.add(
+            at,
+            format!("property names must be 1 to {MAX_PROPERTY_NAME_CHARS} characters long"),
+        );
         return None;
     }
     if let Value::Number(n) = value {
         if !number_in_range(n) {
-            errors.add(at, "number is out of range (magnitude must be below 1e126 and above 1e-130)");
+            errors.add(
+                at,
+                "number is out of range (magnitude must be below 1e126 and above 1e-130)",
+            );
             return None;
         }
     }
     let typed = PropertyValue::from_scalar(value);
     if typed.is_none() {
-        errors.add(at, format!("must be a string, number or boolean, not {}", json_type(value)));
+        errors.add(
+            at,
+            format!("must be a string, number or boolean, not {}", json_type(value)),
+        );
     }
     typed
 }
 
-fn parse_event_timestamp(value: &Value, at: &Pointer, now: DateTime<Utc>, errors: &mut Errors) -> Option<DateTime<Utc>> {
+fn parse_event_timestamp(
+    value: &Value,
+    at: &Pointer,
+    now: DateTime<Utc>,
+    errors: &mut Errors,
+) -> Option<DateTime<Utc>> {
     let raw = bounded_string(value, at, 0..=64, errors)?;
     let Some(timestamp) = parse_date_time(&raw) else {
-        errors.add(at, format!("'{}' is not an RFC 3339 date-time such as 2026-04-02T12:00:00Z", truncate(&raw)));
+        errors.add(
+            at,
+            format!(
+                "'{}' is not an RFC 3339 date-time such as 2026-04-02T12:00:00Z",
+                truncate(&raw)
+            ),
+        );
         return None;
     };
     let earliest = parse_date_time(EARLIEST_EVENT_TIMESTAMP).expect("constant is a date-time");
@@ -437,9 +506,7 @@ fn is_email(s: &str) -> bool {
 /// E.164: `+`, a non-zero digit, then up to 14 more digits.
 fn is_e164(s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or("");
-    (2..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
+    (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// Keeps echoed input short in error messages.

@@ -29,10 +29,13 @@ pub enum MatchedBy {
 
 /// An identifier sent with the event that was not applied, and why. Recorded on the event; nothing moves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum IdentityConflict {
     /// The identifier belongs to another customer than the one matched by a higher-priority identifier.
-    BelongsToOtherCustomer { identifier: Identifier, customer_id: CustomerId },
+    BelongsToOtherCustomer {
+        identifier: Identifier,
+        customer_id: CustomerId,
+    },
     /// The matched customer already has a different value for this identifier.
     DiffersFromProfile { identifier: Identifier },
 }
@@ -97,8 +100,18 @@ pub fn attach_identifiers(
     let mut claims = Vec::new();
     let mut conflicts = Vec::new();
     let candidates = [
-        (Identifier::Email, input.email.as_ref(), input.email_key(), &lookup.email_owner),
-        (Identifier::PhoneNumber, input.phone_number.as_ref(), input.phone_number.clone(), &lookup.phone_owner),
+        (
+            Identifier::Email,
+            input.email.as_ref(),
+            input.email_key(),
+            &lookup.email_owner,
+        ),
+        (
+            Identifier::PhoneNumber,
+            input.phone_number.as_ref(),
+            input.phone_number.clone(),
+            &lookup.phone_owner,
+        ),
     ];
     for (identifier, sent, key, owner) in candidates {
         let (Some(sent), Some(key)) = (sent, key) else { continue };
@@ -151,16 +164,35 @@ mod tests {
 
     #[test]
     fn when_id_found_should_win_over_email_and_phone() {
-        let lookup = IdentityLookup { by_id: Some(customer(1)), email_owner: Some(id(2)), phone_owner: Some(id(3)) };
-        let r = resolve(&input(Some(id(1)), Some("a@b.co"), Some("+15551234567")), &lookup, id(9));
+        let lookup = IdentityLookup {
+            by_id: Some(customer(1)),
+            email_owner: Some(id(2)),
+            phone_owner: Some(id(3)),
+        };
+        let r = resolve(
+            &input(Some(id(1)), Some("a@b.co"), Some("+15551234567")),
+            &lookup,
+            id(9),
+        );
         assert_eq!((r.target, r.matched_by), (Target::Existing(id(1)), MatchedBy::Id));
     }
 
     #[test]
     fn when_id_not_found_should_fall_back_to_email_then_phone() {
-        let lookup = IdentityLookup { by_id: None, email_owner: None, phone_owner: Some(id(3)) };
-        let r = resolve(&input(Some(id(1)), Some("a@b.co"), Some("+15551234567")), &lookup, id(9));
-        assert_eq!((r.target, r.matched_by, r.requested_id_not_found), (Target::Existing(id(3)), MatchedBy::PhoneNumber, true));
+        let lookup = IdentityLookup {
+            by_id: None,
+            email_owner: None,
+            phone_owner: Some(id(3)),
+        };
+        let r = resolve(
+            &input(Some(id(1)), Some("a@b.co"), Some("+15551234567")),
+            &lookup,
+            id(9),
+        );
+        assert_eq!(
+            (r.target, r.matched_by, r.requested_id_not_found),
+            (Target::Existing(id(3)), MatchedBy::PhoneNumber, true)
+        );
     }
 
     #[test]
@@ -174,10 +206,21 @@ mod tests {
     #[test]
     fn when_phone_belongs_to_another_customer_should_record_conflict_and_move_nothing() {
         let mut c = customer(2);
-        let lookup = IdentityLookup { by_id: None, email_owner: Some(id(2)), phone_owner: Some(id(3)) };
-        let (claims, conflicts) = attach_identifiers(&mut c, &input(None, Some("A@b.co"), Some("+15551234567")), &lookup);
+        let lookup = IdentityLookup {
+            by_id: None,
+            email_owner: Some(id(2)),
+            phone_owner: Some(id(3)),
+        };
+        let (claims, conflicts) =
+            attach_identifiers(&mut c, &input(None, Some("A@b.co"), Some("+15551234567")), &lookup);
         assert!(claims.is_empty());
-        assert_eq!(conflicts, vec![IdentityConflict::BelongsToOtherCustomer { identifier: Identifier::PhoneNumber, customer_id: id(3) }]);
+        assert_eq!(
+            conflicts,
+            vec![IdentityConflict::BelongsToOtherCustomer {
+                identifier: Identifier::PhoneNumber,
+                customer_id: id(3)
+            }]
+        );
         assert_eq!(c.phone_number, None);
     }
 
@@ -185,10 +228,23 @@ mod tests {
     fn when_identifier_is_free_should_claim_it_only_if_profile_has_none() {
         let mut c = customer(2);
         c.email = Some("old@b.co".into());
-        let lookup = IdentityLookup { by_id: Some(c.clone()), email_owner: None, phone_owner: None };
-        let (claims, conflicts) = attach_identifiers(&mut c, &input(Some(id(2)), Some("New@b.co"), Some("+15551234567")), &lookup);
+        let lookup = IdentityLookup {
+            by_id: Some(c.clone()),
+            email_owner: None,
+            phone_owner: None,
+        };
+        let (claims, conflicts) = attach_identifiers(
+            &mut c,
+            &input(Some(id(2)), Some("New@b.co"), Some("+15551234567")),
+            &lookup,
+        );
         assert_eq!(claims, vec![(Identifier::PhoneNumber, "+15551234567".to_owned())]);
-        assert_eq!(conflicts, vec![IdentityConflict::DiffersFromProfile { identifier: Identifier::Email }]);
+        assert_eq!(
+            conflicts,
+            vec![IdentityConflict::DiffersFromProfile {
+                identifier: Identifier::Email
+            }]
+        );
         assert_eq!(c.email.as_deref(), Some("old@b.co"));
     }
 }

@@ -21,7 +21,7 @@ pub const MAX_NESTING_DEPTH: usize = 32;
 pub const EARLIEST_EVENT_TIMESTAMP: &str = "2000-01-01T00:00:00Z";
 /// How far ahead of the receiving clock an `eventTimestamp` may be, in hours (clock skew, time zones).
 pub const MAX_EVENT_TIMESTAMP_AHEAD_HOURS: i64 = 24;
-/// Largest magnitude of a stored number: DynamoDB numbers range over 1e-130 to below 1e126.
-pub const MAX_NUMBER_MAGNITUDE: f64 = 9.999_999_999_999_999e125;
+/// Stored numbers must be below this magnitude: DynamoDB numbers range over 1e-130 to below 1e126.
+pub const MAX_NUMBER_MAGNITUDE: f64 = 1e126;
 /// Smallest non-zero magnitude of a stored number.
 pub const MIN_NUMBER_MAGNITUDE: f64 = 1e-130;

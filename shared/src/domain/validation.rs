@@ -102,6 +102,9 @@ mod tests {
     fn when_key_has_slash_or_tilde_should_escape_per_rfc6901() {
         let p = Pointer::root().key("data").key("a/b~c");
         assert_eq!(p.as_str(), "/data/a~1b~0c");
-        assert_eq!(Pointer::at("/events").index(3).key("customer").as_str(), "/events/3/customer");
+        assert_eq!(
+            Pointer::at("/events").index(3).key("customer").as_str(),
+            "/events/3/customer"
+        );
     }
 }

@@ -70,7 +70,7 @@ pub fn format_date_time(date: &DateTime<Utc>) -> String {
 /// Whether DynamoDB can store the number (it rejects magnitudes beyond 1e126 and below 1e-130).
 pub fn number_in_range(n: &Number) -> bool {
     match n.as_f64() {
-        Some(f) => f == 0.0 || (MIN_NUMBER_MAGNITUDE..=MAX_NUMBER_MAGNITUDE).contains(&f.abs()),
+        Some(f) => f == 0.0 || (MIN_NUMBER_MAGNITUDE..MAX_NUMBER_MAGNITUDE).contains(&f.abs()),
         None => false,
     }
 }
@@ -107,19 +107,32 @@ mod tests {
     #[test]
     fn when_string_is_rfc3339_date_time_should_become_a_utc_date() {
         let v = PropertyValue::from_scalar(&json!("2026-04-02T14:00:00.5+02:00")).unwrap();
-        assert_eq!(serde_json::to_value(&v).unwrap(), json!({"$date": "2026-04-02T12:00:00.500Z"}));
+        assert_eq!(
+            serde_json::to_value(&v).unwrap(),
+            json!({"$date": "2026-04-02T12:00:00.500Z"})
+        );
     }
 
     #[test]
     fn when_string_only_resembles_a_date_should_stay_a_string() {
         for s in ["2024-01-01", "2024-01-01 12:00:00Z", "2024-13-01T00:00:00Z", "Tomorrow"] {
-            assert_eq!(PropertyValue::from_scalar(&json!(s)), Some(PropertyValue::String(s.into())), "{s}");
+            assert_eq!(
+                PropertyValue::from_scalar(&json!(s)),
+                Some(PropertyValue::String(s.into())),
+                "{s}"
+            );
         }
     }
 
     #[test]
     fn when_stored_value_is_read_back_should_keep_its_type() {
-        for v in [json!({"$date": "2025-01-01T00:00:00.000Z"}), json!(true), json!(5000), json!(2.5), json!("gold")] {
+        for v in [
+            json!({"$date": "2025-01-01T00:00:00.000Z"}),
+            json!(true),
+            json!(5000),
+            json!(2.5),
+            json!("gold"),
+        ] {
             let typed: PropertyValue = serde_json::from_value(v.clone()).unwrap();
             assert_eq!(serde_json::to_value(&typed).unwrap(), v);
         }

@@ -81,7 +81,9 @@ pub async fn authorize<K: ApiKeyStore>(
         return Err(Problem::not_found("Store"));
     }
     if !record.scopes.contains(&scope) {
-        return Err(Problem::forbidden(format!("this key does not have the '{scope}' scope")));
+        return Err(Problem::forbidden(format!(
+            "this key does not have the '{scope}' scope"
+        )));
     }
     Ok(Caller {
         store_id: record.store_id,

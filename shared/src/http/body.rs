@@ -34,9 +34,8 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, Problem> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Problem::malformed_json("the request body is empty"));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
-        Problem::malformed_json(format!("{} at line {} column {}", describe(&e), e.line(), e.column()))
-    })
+    serde_json::from_slice(bytes)
+        .map_err(|e| Problem::malformed_json(format!("{} at line {} column {}", describe(&e), e.line(), e.column())))
 }
 
 fn describe(error: &serde_json::Error) -> String {
@@ -64,7 +63,12 @@ mod tests {
 
     #[test]
     fn when_content_type_is_json_with_charset_should_pass() {
-        for ok in ["application/json", "application/json; charset=utf-8", "application/problem+json", "Application/JSON"] {
+        for ok in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/problem+json",
+            "Application/JSON",
+        ] {
             let mut h = HeaderMap::new();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ok));
             assert!(require_json(&h).is_ok(), "{ok}");

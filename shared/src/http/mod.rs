@@ -4,4 +4,4 @@ pub mod auth;
 pub mod body;
 pub mod problem;
 
-pub use problem::{json_response, Problem};
+pub use problem::{json_response, Problem, ProblemDetails};

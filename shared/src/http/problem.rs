@@ -6,9 +6,28 @@ use serde::Serialize;
 
 use crate::domain::validation::FieldError;
 
-/// A problem response. Build it with the constructors, which fix `type` and `title` per kind.
+/// A problem response. Build it with the constructors, which fix `type` and `title` per kind. Boxed: it
+/// travels in the `Err` of every edge function, and the happy path should not pay for its size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem(Box<ProblemDetails>);
+
+impl std::ops::Deref for Problem {
+    type Target = ProblemDetails;
+    fn deref(&self) -> &ProblemDetails {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Problem {
+    fn deref_mut(&mut self) -> &mut ProblemDetails {
+        &mut self.0
+    }
+}
+
+/// RFC 9457 problem details, with the field errors and limit of this API.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Problem {
+#[schema(as = Problem)]
+pub struct ProblemDetails {
     /// A URI reference naming the kind of problem; the README lists them.
     #[serde(rename = "type")]
     pub type_: String,
@@ -34,7 +53,7 @@ pub struct Problem {
 
 impl Problem {
     fn new(status: StatusCode, slug: &str, title: &str, detail: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(ProblemDetails {
             type_: format!("/problems/{slug}"),
             title: title.to_owned(),
             status: status.as_u16(),
@@ -44,7 +63,7 @@ impl Problem {
             limit: None,
             request_id: None,
             retry_after_seconds: None,
-        }
+        }))
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -52,14 +71,23 @@ impl Problem {
             1 => format!("{}: {}", pointer_label(&errors[0].pointer), errors[0].detail),
             n => format!("{n} fields are invalid; see errors"),
         };
-        Self {
-            errors,
-            ..Self::new(StatusCode::BAD_REQUEST, "validation-failed", "Request body is invalid", detail)
-        }
+        let mut problem = Self::new(
+            StatusCode::BAD_REQUEST,
+            "validation-failed",
+            "Request body is invalid",
+            detail,
+        );
+        problem.errors = errors;
+        problem
     }
 
     pub fn malformed_json(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed-json", "Request body is not valid JSON", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-json",
+            "Request body is not valid JSON",
+            detail,
+        )
     }
 
     pub fn unauthorized() -> Self {
@@ -76,30 +104,33 @@ impl Problem {
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", &format!("{what} not found"), format!("no such {}", what.to_lowercase()))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            &format!("{what} not found"),
+            format!("no such {}", what.to_lowercase()),
+        )
     }
 
     pub fn conflict(slug: &str, title: &str, detail: impl Into<String>, pointer: &str) -> Self {
         let detail = detail.into();
-        Self {
-            errors: vec![FieldError {
-                pointer: pointer.to_owned(),
-                detail: detail.clone(),
-            }],
-            ..Self::new(StatusCode::CONFLICT, slug, title, detail)
-        }
+        let mut problem = Self::new(StatusCode::CONFLICT, slug, title, detail.clone());
+        problem.errors = vec![FieldError {
+            pointer: pointer.to_owned(),
+            detail,
+        }];
+        problem
     }
 
     pub fn too_large(what: &str, size: usize, limit: usize) -> Self {
-        Self {
-            limit: Some(limit as u64),
-            ..Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload-too-large",
-                "Request body is too large",
-                format!("{what} is {size} bytes; the limit is {limit} bytes"),
-            )
-        }
+        let mut problem = Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Request body is too large",
+            format!("{what} is {size} bytes; the limit is {limit} bytes"),
+        );
+        problem.limit = Some(limit as u64);
+        problem
     }
 
     pub fn unsupported_media_type(got: Option<&str>) -> Self {
@@ -107,19 +138,33 @@ impl Problem {
             Some(got) => format!("Content-Type is '{got}'; send 'application/json'"),
             None => "Content-Type is missing; send 'application/json'".to_owned(),
         };
-        Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type", "Unsupported media type", detail)
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            detail,
+        )
     }
 
     pub fn method_not_allowed(allowed: &str) -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", format!("allowed: {allowed}"))
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("allowed: {allowed}"),
+        )
     }
 
     /// A temporary condition on our side; the client should retry after a pause.
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self {
-            retry_after_seconds: Some(1),
-            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service temporarily unavailable", detail)
-        }
+        let mut problem = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service temporarily unavailable",
+            detail,
+        );
+        problem.retry_after_seconds = Some(1);
+        problem
     }
 
     /// Says nothing about the cause; the log carries it under the request id.
@@ -139,10 +184,13 @@ impl Problem {
     pub fn into_response(mut self, instance: &str, request_id: Option<&str>) -> Response<Body> {
         self.instance = Some(instance.to_owned());
         self.request_id = request_id.map(str::to_owned);
-        let mut response = Response::new(Body::Text(serde_json::to_string(&self).expect("problems serialise")));
+        let mut response = Response::new(Body::Text(serde_json::to_string(&*self.0).expect("problems serialise")));
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if self.status == 401 {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

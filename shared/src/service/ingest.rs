@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::custom_event::CustomEvent;
-use crate::domain::customer::Customer;
+use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, IdentityOutcome, StoredEvent};
 use crate::domain::identity::{attach_identifiers, resolve, Identifier, MatchedBy, Target};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
@@ -90,7 +90,11 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
             return duplicate_or_conflict(record, &payload_hash);
         }
         let lookup = prefetched.identity;
-        let resolution = resolve(&event.customer, &lookup, CustomerId::from_bytes(ports.ids.object_id(now)));
+        let resolution = resolve(
+            &event.customer,
+            &lookup,
+            CustomerId::from_bytes(ports.ids.object_id(now)),
+        );
         let (mut customer, created) = match &resolution.target {
             Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
             Target::Existing(id) => {
@@ -103,19 +107,18 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
                 (found, false)
             }
         };
-        let expected_version = customer.version;
         let (claims, conflicts) = attach_identifiers(&mut customer, &event.customer, &lookup);
-        let mut changed_fields: Vec<String> = claims.iter().map(|(kind, _)| identifier_field(*kind).to_owned()).collect();
-        changed_fields.extend(customer.apply(&event.customer.patch));
+        let mut changed: Vec<ProfileField> = claims.iter().map(|(kind, _)| identifier_field(*kind)).collect();
+        changed.extend(customer.apply(&event.customer.patch));
+        let changed_fields = changed.iter().map(ProfileField::name).collect();
+        customer.version += 1;
+        customer.updated_at = now;
         let customer_write = if created {
-            customer.version = 1;
             Some(CustomerWrite::Create(customer.clone()))
-        } else if !changed_fields.is_empty() {
-            customer.version += 1;
-            customer.updated_at = now;
+        } else if !changed.is_empty() {
             Some(CustomerWrite::Update {
                 customer: customer.clone(),
-                expected_version,
+                changed,
             })
         } else {
             None
@@ -195,9 +198,9 @@ fn duplicate_or_conflict(record: DedupeRecord, payload_hash: &str) -> Result<Ing
     })
 }
 
-fn identifier_field(kind: Identifier) -> &'static str {
+fn identifier_field(kind: Identifier) -> ProfileField {
     match kind {
-        Identifier::Email => "email",
-        Identifier::PhoneNumber => "phoneNumber",
+        Identifier::Email => ProfileField::Email,
+        Identifier::PhoneNumber => ProfileField::PhoneNumber,
     }
 }

@@ -1,3 +1,4 @@
 //! Use cases over ports: no AWS types here, so they run against real adapters or test doubles alike.
 
+pub mod admin;
 pub mod ingest;

@@ -1,0 +1,37 @@
+//! Store and key administration, used by the `storeadmin` command and by tests alike.
+
+use chrono::{DateTime, Utc};
+
+use crate::adapters::dynamo::{DynamoTable, StoreRecord};
+use crate::domain::api_key::{IssuedKey, Scope};
+use crate::domain::ids::StoreId;
+use crate::ports::{IdGenerator, StoreError};
+
+/// Creates a store named `name`. Returns its record.
+pub async fn create_store(
+    table: &DynamoTable,
+    ids: &dyn IdGenerator,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<StoreRecord, StoreError> {
+    let store = StoreRecord {
+        store_id: StoreId::from_bytes(ids.object_id(now)),
+        name: name.to_owned(),
+        created_at: now,
+    };
+    table.create_store(&store).await?;
+    Ok(store)
+}
+
+/// Issues a key for `store` with `scopes`. The plaintext is in the result and nowhere else.
+pub async fn issue_key(
+    table: &DynamoTable,
+    ids: &dyn IdGenerator,
+    store: &StoreId,
+    scopes: Vec<Scope>,
+    now: DateTime<Utc>,
+) -> Result<IssuedKey, StoreError> {
+    let key = IssuedKey::new(ids.secret(), store.clone(), scopes, now);
+    table.put_api_key(&key.record).await?;
+    Ok(key)
+}

@@ -1,0 +1,99 @@
+//! Authentication and the tenant wall.
+
+use integration_tests::{apigw_request, read_response};
+use serde_json::json;
+use shared::domain::api_key::Scope;
+use shared::ports::RandomIds;
+use shared::service::admin::issue_key;
+
+use crate::support::Fixture;
+
+fn body() -> String {
+    json!({"eventName": "Auth", "customer": {"email": "auth@example.com"}}).to_string()
+}
+
+async fn post(f: &Fixture, path: &str, authorization: Option<&str>) -> (u16, serde_json::Value, Option<String>) {
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(value) = authorization {
+        headers.push(("authorization", value));
+    }
+    let response = f
+        .handler
+        .handle(apigw_request("POST", path, &headers, Some(&body())))
+        .await;
+    let challenge = response
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, problem) = read_response(response);
+    (status, problem, challenge)
+}
+
+#[tokio::test]
+async fn when_no_key_or_an_unknown_key_is_sent_should_answer_401() {
+    let f = Fixture::new().await;
+    let unknown = format!("Bearer ck_{}", "A".repeat(43));
+    for authorization in [
+        None,
+        Some("Bearer"),
+        Some("Bearer not-a-key"),
+        Some(unknown.as_str()),
+        Some("Basic dXNlcjpwYXNz"),
+    ] {
+        let (status, problem, challenge) = post(&f, &f.path(), authorization).await;
+        assert_eq!(status, 401, "{authorization:?}: {problem}");
+        assert_eq!(challenge.as_deref(), Some("Bearer"));
+    }
+    assert_eq!(f.stored_counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn when_key_belongs_to_another_store_should_answer_404_like_a_missing_store() {
+    let mine = Fixture::new().await;
+    let other = Fixture::new().await;
+    let auth = other.bearer();
+    let (status, problem, _) = post(&mine, &mine.path(), Some(&auth)).await;
+    assert_eq!(status, 404, "{problem}");
+    let (missing_status, missing, _) = post(&mine, "/stores/0123456789abcdef01234567/events", Some(&auth)).await;
+    assert_eq!(missing_status, 404);
+    assert_eq!(problem["title"], missing["title"]);
+    assert_eq!(problem["detail"], missing["detail"]);
+    let (status, _, _) = post(&mine, "/stores/not-a-store/events", Some(&auth)).await;
+    assert_eq!(status, 404);
+    assert_eq!(mine.stored_counts().await, [0, 0, 0, 0]);
+    assert_eq!(other.stored_counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn when_key_lacks_the_events_scope_should_answer_403() {
+    let f = Fixture::new().await;
+    let key = issue_key(
+        &f.table,
+        &RandomIds,
+        &f.store_id,
+        vec![Scope::JobsRead, Scope::SubscriptionsWrite],
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let auth = format!("Bearer {}", key.plaintext);
+    let (status, problem, _) = post(&f, &f.path(), Some(&auth)).await;
+    assert_eq!(status, 403, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("events:write"));
+    assert_eq!(f.stored_counts().await, [0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn when_problem_is_returned_should_not_echo_the_key() {
+    let f = Fixture::new().await;
+    let auth = f.bearer();
+    let request = apigw_request(
+        "POST",
+        &f.path(),
+        &[("authorization", &auth), ("content-type", "text/plain")],
+        Some("x"),
+    );
+    let response = f.handler.handle(request).await;
+    let text = String::from_utf8(response.body().as_ref().to_vec()).unwrap();
+    assert!(!text.contains(&f.key[3..]), "{text}");
+}

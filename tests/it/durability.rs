@@ -1,0 +1,182 @@
+//! A 2xx means durable: failures injected at each step boundary of ingest.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{json, Value};
+use shared::adapters::dynamo::DynamoTable;
+use shared::adapters::sqs::SqsDispatchQueue;
+use shared::domain::api_key::ApiKeyRecord;
+use shared::domain::custom_event::CustomerInput;
+use shared::domain::customer::Customer;
+use shared::domain::ids::{CustomerId, EventId, StoreId};
+use shared::ports::{ApiKeyStore, Commit, CommitOutcome, ErrorKind, IngestStore, Prefetched, StoreError};
+
+use crate::support::Fixture;
+
+/// Where the injected crash happens relative to the commit.
+#[derive(Clone, Copy)]
+enum Crash {
+    /// The commit request never reaches the table.
+    BeforeCommit,
+    /// The commit lands, then the process dies before it can answer.
+    AfterCommit,
+}
+
+/// The real table, with the next `remaining` commits crashing at `at`.
+struct CrashingStore {
+    table: DynamoTable,
+    at: Crash,
+    remaining: AtomicUsize,
+}
+
+fn crash() -> StoreError {
+    StoreError {
+        operation: "commit event",
+        kind: ErrorKind::Transient,
+        message: "injected crash".into(),
+    }
+}
+
+impl ApiKeyStore for CrashingStore {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.table.find_api_key(key_hash).await
+    }
+}
+
+impl IngestStore for CrashingStore {
+    async fn prefetch(
+        &self,
+        store: &StoreId,
+        unique_id: Option<&str>,
+        customer: &CustomerInput,
+    ) -> Result<Prefetched, StoreError> {
+        self.table.prefetch(store, unique_id, customer).await
+    }
+
+    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.table.customer(store, id).await
+    }
+
+    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        let crashing = self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        match (crashing, self.at) {
+            (false, _) => self.table.commit(commit).await,
+            (true, Crash::BeforeCommit) => Err(crash()),
+            (true, Crash::AfterCommit) => {
+                self.table.commit(commit).await?;
+                Err(crash())
+            }
+        }
+    }
+}
+
+fn order() -> Value {
+    json!({"eventName": "Order Placed", "uniqueId": "crash-1", "customer": {"email": "crash@example.com"}})
+}
+
+#[tokio::test]
+async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_accept_the_retry() {
+    let f = Fixture::new().await;
+    let store = CrashingStore {
+        table: f.table.clone(),
+        at: Crash::BeforeCommit,
+        remaining: AtomicUsize::new(1),
+    };
+    let queue = SqsDispatchQueue::new(
+        f.clients.sqs.clone(),
+        &integration_tests::local_aws().dispatch_queue_url,
+    );
+    let handler = f.handler_with(store, queue);
+    let (status, problem) = f.post_with(&handler, &order()).await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(
+        f.stored_counts().await,
+        [0, 0, 0, 0],
+        "no half-written event, customer or dedupe record"
+    );
+    // Nothing is left "in progress": the retry with the same uniqueId goes straight through.
+    let (status, retry) = f.post_with(&handler, &order()).await;
+    assert_eq!((status, retry["status"].as_str()), (202, Some("accepted")), "{retry}");
+}
+
+#[tokio::test]
+async fn when_crash_hits_after_the_commit_should_answer_the_retry_with_the_stored_event() {
+    let f = Fixture::new().await;
+    let store = CrashingStore {
+        table: f.table.clone(),
+        at: Crash::AfterCommit,
+        remaining: AtomicUsize::new(1),
+    };
+    let queue = SqsDispatchQueue::new(
+        f.clients.sqs.clone(),
+        &integration_tests::local_aws().dispatch_queue_url,
+    );
+    let handler = f.handler_with(store, queue);
+    assert_eq!(f.post_with(&handler, &order()).await.0, 503);
+    assert_eq!(f.count("EVENT").await, 1, "the commit landed before the crash");
+    let (status, retry) = f.post_with(&handler, &order()).await;
+    assert_eq!((status, retry["status"].as_str()), (202, Some("duplicate")), "{retry}");
+    let event_id = EventId::parse(retry["eventId"].as_str().unwrap()).unwrap();
+    // The crash also skipped the enqueue: the event is still marked pending, where the sweep finds it.
+    assert!(f.table.is_pending(&f.store_id, &event_id).await.unwrap());
+}
+
+#[tokio::test]
+async fn when_enqueue_fails_should_still_answer_202_and_leave_the_event_pending() {
+    let f = Fixture::new().await;
+    let missing_queue = format!("{}/123456789012/no-such-queue", integration_tests::local_aws().endpoint);
+    let handler = f.handler_with(
+        f.table.clone(),
+        SqsDispatchQueue::new(f.clients.sqs.clone(), missing_queue),
+    );
+    let (status, body) = f.post_with(&handler, &order()).await;
+    assert_eq!(status, 202, "{body}");
+    let event_id = EventId::parse(body["eventId"].as_str().unwrap()).unwrap();
+    assert!(f.table.is_pending(&f.store_id, &event_id).await.unwrap());
+}
+
+#[tokio::test]
+async fn when_event_is_accepted_should_enqueue_it_for_dispatch() {
+    let f = Fixture::new().await;
+    let queue_url = f
+        .clients
+        .sqs
+        .create_queue()
+        .queue_name(format!("dispatch-{}", f.store_id))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let handler = f.handler_with(
+        f.table.clone(),
+        SqsDispatchQueue::new(f.clients.sqs.clone(), &queue_url),
+    );
+    let (status, body) = f.post_with(&handler, &order()).await;
+    assert_eq!(status, 202);
+    let received = f
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .message_attribute_names("All")
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let messages = received.messages();
+    assert_eq!(messages.len(), 1);
+    let message: Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(message["eventId"], body["eventId"]);
+    assert_eq!(message["storeId"], json!(f.store_id.to_string()));
+    let attributes = messages[0].message_attributes().unwrap();
+    assert_eq!(attributes["eventId"].string_value(), body["eventId"].as_str());
+    let event_id = EventId::parse(body["eventId"].as_str().unwrap()).unwrap();
+    assert!(
+        f.table.is_pending(&f.store_id, &event_id).await.unwrap(),
+        "pending until dispatch marks it done"
+    );
+}
