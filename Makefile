@@ -1,0 +1,80 @@
+# The two commands: `make run` brings the system up locally, `make test` checks everything.
+# Tools come from pinned versions in tools/requirements*.txt, installed into project-local virtualenvs.
+
+SHELL := bash
+PYTHON ?= python3
+VENV ?= .venv
+SAM_VENV ?= .venv-sam
+CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+
+.PHONY: help run test lint fmt clippy lint-template unit integration openapi build package store venv clean
+
+help:
+	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
+	@echo "make test       fmt, clippy, template lint, unit and integration tests"
+	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
+	@echo "make package    sam build of template.yaml"
+	@echo "make store NAME=…   create a store and key in the local stack (or TABLE_NAME's table)"
+	@echo "make openapi    regenerate docs/openapi.json from the code"
+
+# The virtualenv is rebuilt when the pinned requirements change.
+venv: $(VENV)/.installed
+$(VENV)/.installed: tools/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements.txt
+	touch $@
+
+run: venv
+	VENV=$(VENV) scripts/run-local.sh
+
+test: lint unit integration
+
+lint: fmt clippy lint-template
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+lint-template: venv
+	$(VENV)/bin/cfn-lint template.yaml
+
+unit:
+	cargo test --workspace --lib --bins
+
+integration: venv
+	VENV=$(VENV) cargo test -p integration-tests --test it
+
+openapi:
+	UPDATE_OPENAPI=1 cargo test -p integration-tests --test it openapi
+
+build: venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest
+	@ls -l target/lambda/*/bootstrap
+
+$(SAM_VENV)/.installed: tools/requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-sam.txt
+	touch $@
+
+# sam build runs `cargo lambda build` for each function (BuildMethod rust-cargolambda).
+package: venv $(SAM_VENV)/.installed
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 \
+	  $(SAM_VENV)/bin/sam build --beta-features --template template.yaml
+	@find .aws-sam/build -name bootstrap -exec ls -l {} \;
+
+# Creates a store and a key in the stack of `make run` (.local/stack.env). Against a deployed stack:
+# `make store NAME=… DEPLOYED=1 TABLE_NAME=<the stack's TableName output>` with your AWS credentials.
+store:
+	@test -n "$(NAME)" || { echo 'usage: make store NAME="My store"'; exit 2; }
+	@cargo build --quiet -p collector-shared --bin storeadmin
+	@if [ -z "$(DEPLOYED)" ]; then \
+	  test -f .local/stack.env || { echo "no local stack: run 'make run' first (or pass DEPLOYED=1)"; exit 2; }; \
+	  set -a; . ./.local/stack.env; set +a; \
+	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
+	fi; target/debug/storeadmin create-store "$(NAME)"
+
+clean:
+	cargo clean
+	rm -rf $(VENV) $(SAM_VENV) .local .aws-sam

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# `make run`: the whole system on this machine. moto as the local AWS, resources from template.yaml, a demo
+# store and key, and the real function binaries under `cargo lambda watch` at their production paths.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT="${PORT:-9000}"
+MOTO_PORT="${MOTO_PORT:-5000}"
+VENV="${VENV:-.venv}"
+STATE=.local
+mkdir -p "$STATE"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "stopped."
+}
+trap stop INT TERM EXIT
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+wait_for_port() {
+  for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "nothing listens on port $1 after 60 s; see $STATE/*.log" >&2; return 1
+}
+for p in "$PORT" "$MOTO_PORT"; do
+  port_free "$p" || { echo "port $p is in use; choose others with PORT=… MOTO_PORT=…" >&2; exit 1; }
+done
+
+echo "building the functions (the first build takes a few minutes)…"
+cargo build --quiet -p ingest -p collector-shared --bins
+
+echo "starting the local AWS (moto) on 127.0.0.1:$MOTO_PORT…"
+"$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
+pids+=($!)
+wait_for_port "$MOTO_PORT"
+
+export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+"$VENV/bin/python" scripts/provision.py --endpoint "$AWS_ENDPOINT_URL" --prefix local- \
+  --env-file "$STATE/functions.env" >"$STATE/resources.json"
+TABLE_NAME=$(sed -n 's/^TABLE_NAME=//p' "$STATE/functions.env")
+DISPATCH_QUEUE_URL=$(sed -n 's/^DISPATCH_QUEUE_URL=//p' "$STATE/functions.env")
+
+TABLE_NAME="$TABLE_NAME" target/debug/storeadmin create-store "Demo store" >"$STATE/demo-store.json"
+read -r STORE_ID API_KEY < <("$VENV/bin/python" -c \
+  'import json,sys; d=json.load(open(sys.argv[1])); print(d["storeId"], d["apiKey"])' "$STATE/demo-store.json")
+BASE_URL="http://127.0.0.1:$PORT"
+cat >"$STATE/stack.env" <<ENV
+BASE_URL=$BASE_URL
+STORE_ID=$STORE_ID
+API_KEY=$API_KEY
+AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
+TABLE_NAME=$TABLE_NAME
+DISPATCH_QUEUE_URL=$DISPATCH_QUEUE_URL
+ENV
+
+echo "starting the functions under cargo lambda watch on $BASE_URL…"
+PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$STATE/functions.env" \
+  >"$STATE/watch.log" 2>&1 &
+pids+=($!)
+wait_for_port "$PORT"
+
+cat <<INFO
+
+The event collector is running.
+  base URL   $BASE_URL
+  store id   $STORE_ID
+  API key    $API_KEY   (shown once; also in $STATE/stack.env)
+  local AWS  $AWS_ENDPOINT_URL   (table $TABLE_NAME)
+  logs       $STATE/watch.log, $STATE/moto.log
+
+Send an event:
+  curl -i -X POST "$BASE_URL/stores/$STORE_ID/events" \\
+    -H "Authorization: Bearer $API_KEY" -H "Content-Type: application/json" \\
+    -d '{"eventName":"Page Viewed","customer":{"email":"stewart@example.com"}}'
+
+Another store and key:  make store NAME="My store"
+Ctrl-C stops everything.
+INFO
+wait -n "${pids[@]}"
