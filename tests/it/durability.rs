@@ -180,3 +180,58 @@ async fn when_event_is_accepted_should_enqueue_it_for_dispatch() {
         "pending until dispatch marks it done"
     );
 }
+
+/// Keys from the real table; everything else from a table that does not exist (a misconfigured deploy).
+struct MissingTable {
+    keys: DynamoTable,
+    missing: DynamoTable,
+}
+
+impl ApiKeyStore for MissingTable {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.keys.find_api_key(key_hash).await
+    }
+}
+
+impl IngestStore for MissingTable {
+    async fn prefetch(
+        &self,
+        store: &StoreId,
+        unique_id: Option<&str>,
+        customer: &CustomerInput,
+    ) -> Result<Prefetched, StoreError> {
+        self.missing.prefetch(store, unique_id, customer).await
+    }
+
+    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.missing.customer(store, id).await
+    }
+
+    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        self.missing.commit(commit).await
+    }
+}
+
+#[tokio::test]
+async fn when_storage_fails_permanently_should_answer_500_without_internals() {
+    let f = Fixture::new().await;
+    let store = MissingTable {
+        keys: f.table.clone(),
+        missing: DynamoTable::new(f.clients.dynamodb.clone(), "no-such-table"),
+    };
+    let queue = SqsDispatchQueue::new(
+        f.clients.sqs.clone(),
+        &integration_tests::local_aws().dispatch_queue_url,
+    );
+    let (status, problem) = f.post_with(&f.handler_with(store, queue), &order()).await;
+    assert_eq!(status, 500, "{problem}");
+    assert_eq!(problem["type"], "/problems/internal");
+    let text = problem.to_string();
+    for internal in ["no-such-table", "ResourceNotFound", "DynamoDB", "prefetch"] {
+        assert!(!text.contains(internal), "{internal} leaked: {text}");
+    }
+    assert_eq!(
+        problem["requestId"], "test-request",
+        "the id to quote is the API Gateway request id"
+    );
+}

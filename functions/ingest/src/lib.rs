@@ -6,6 +6,7 @@ pub mod api;
 use std::time::Instant;
 
 use lambda_http::http::{Method, StatusCode};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::domain::api_key::Scope;
 use shared::domain::custom_event::parse_custom_event;
@@ -14,7 +15,7 @@ use shared::domain::validation::Pointer;
 use shared::http::auth::{authorize, KeyCache};
 use shared::http::body::{bytes_within, parse_json, require_json, segment_after};
 use shared::http::{json_response, Problem};
-use shared::ports::{ApiKeyStore, Clock, DispatchQueue, ErrorKind, IdGenerator, IngestStore};
+use shared::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
 use shared::service::ingest::{ingest_event, IngestConfig, IngestError, IngestPorts, Ingested};
 
 use crate::api::IngestResponse;
@@ -48,7 +49,7 @@ where
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let started = Instant::now();
-        let request_id = request.lambda_context_ref().map(|c| c.request_id.clone());
+        let request_id = request_id(&request);
         let path = request.raw_http_path().to_owned();
         let outcome = self.accept(&request).await;
         let status = match &outcome {
@@ -98,6 +99,14 @@ where
     }
 }
 
+/// API Gateway's request id (the one in its access logs), else the Lambda invocation's.
+fn request_id(request: &Request) -> Option<String> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) if context.request_id.is_some() => context.request_id.clone(),
+        _ => request.lambda_context_ref().map(|c| c.request_id.clone()),
+    }
+}
+
 fn problem_of(error: IngestError) -> Problem {
     match error {
         IngestError::UniqueIdConflict { unique_id, event_id } => Problem::conflict(
@@ -109,10 +118,7 @@ fn problem_of(error: IngestError) -> Problem {
         IngestError::Contention(_) => Problem::unavailable("the customer is being changed by concurrent requests; retry shortly"),
         IngestError::Store(error) => {
             tracing::error!(%error, "store call failed");
-            match error.kind {
-                ErrorKind::Transient => Problem::unavailable("storage is busy; retry shortly"),
-                ErrorKind::Permanent => Problem::internal(),
-            }
+            Problem::from_store_error(&error)
         }
     }
 }

@@ -70,7 +70,7 @@ pub async fn authorize<K: ApiKeyStore>(
         None => {
             let record = keys.find_api_key(&hash).await.map_err(|error| {
                 tracing::error!(%error, "api key lookup failed");
-                Problem::unavailable("could not check the API key; retry shortly")
+                Problem::from_store_error(&error)
             })?;
             let record = record.ok_or_else(Problem::unauthorized)?;
             cache.put(&record);

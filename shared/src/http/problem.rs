@@ -5,6 +5,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 
 use crate::domain::validation::FieldError;
+use crate::ports::{ErrorKind, StoreError};
 
 /// A problem response. Build it with the constructors, which fix `type` and `title` per kind. Boxed: it
 /// travels in the `Err` of every edge function, and the happy path should not pay for its size.
@@ -175,6 +176,14 @@ impl Problem {
             "Internal error",
             "the request failed on our side; quote the requestId when you ask about it",
         )
+    }
+
+    /// 503 with `Retry-After` for a transient backend failure, else 500. Neither names the backend or its error.
+    pub fn from_store_error(error: &StoreError) -> Self {
+        match error.kind {
+            ErrorKind::Transient => Self::unavailable("storage is busy; retry shortly"),
+            ErrorKind::Permanent => Self::internal(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
