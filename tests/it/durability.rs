@@ -22,11 +22,34 @@ enum Crash {
     AfterCommit,
 }
 
-/// The real table, with the next `remaining` commits crashing at `at`.
-struct CrashingStore {
-    table: DynamoTable,
+/// The real table behind a seam: keys always come from `keys`; events and customers from `data` (the real
+/// table, or one that does not exist); the next `crashes` commits crash at `at`.
+struct FaultyStore {
+    keys: DynamoTable,
+    data: DynamoTable,
     at: Crash,
-    remaining: AtomicUsize,
+    crashes: AtomicUsize,
+}
+
+impl FaultyStore {
+    fn crashing(table: &DynamoTable, at: Crash) -> Self {
+        Self {
+            keys: table.clone(),
+            data: table.clone(),
+            at,
+            crashes: AtomicUsize::new(1),
+        }
+    }
+
+    fn missing_table(table: &DynamoTable, client: aws_sdk_dynamodb::Client) -> Self {
+        let data = DynamoTable::new(client, "no-such-table");
+        Self {
+            keys: table.clone(),
+            data,
+            at: Crash::BeforeCommit,
+            crashes: AtomicUsize::new(0),
+        }
+    }
 }
 
 fn crash() -> StoreError {
@@ -37,36 +60,36 @@ fn crash() -> StoreError {
     }
 }
 
-impl ApiKeyStore for CrashingStore {
+impl ApiKeyStore for FaultyStore {
     async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.table.find_api_key(key_hash).await
+        self.keys.find_api_key(key_hash).await
     }
 }
 
-impl IngestStore for CrashingStore {
+impl IngestStore for FaultyStore {
     async fn prefetch(
         &self,
         store: &StoreId,
         unique_id: Option<&str>,
         customer: &CustomerInput,
     ) -> Result<Prefetched, StoreError> {
-        self.table.prefetch(store, unique_id, customer).await
+        self.data.prefetch(store, unique_id, customer).await
     }
 
     async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.table.customer(store, id).await
+        self.data.customer(store, id).await
     }
 
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         let crashing = self
-            .remaining
+            .crashes
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         match (crashing, self.at) {
-            (false, _) => self.table.commit(commit).await,
+            (false, _) => self.data.commit(commit).await,
             (true, Crash::BeforeCommit) => Err(crash()),
             (true, Crash::AfterCommit) => {
-                self.table.commit(commit).await?;
+                self.data.commit(commit).await?;
                 Err(crash())
             }
         }
@@ -80,11 +103,7 @@ fn order() -> Value {
 #[tokio::test]
 async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_accept_the_retry() {
     let f = Fixture::new().await;
-    let store = CrashingStore {
-        table: f.table.clone(),
-        at: Crash::BeforeCommit,
-        remaining: AtomicUsize::new(1),
-    };
+    let store = FaultyStore::crashing(&f.table, Crash::BeforeCommit);
     let queue = SqsDispatchQueue::new(
         f.clients.sqs.clone(),
         &integration_tests::local_aws().dispatch_queue_url,
@@ -105,11 +124,7 @@ async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_a
 #[tokio::test]
 async fn when_crash_hits_after_the_commit_should_answer_the_retry_with_the_stored_event() {
     let f = Fixture::new().await;
-    let store = CrashingStore {
-        table: f.table.clone(),
-        at: Crash::AfterCommit,
-        remaining: AtomicUsize::new(1),
-    };
+    let store = FaultyStore::crashing(&f.table, Crash::AfterCommit);
     let queue = SqsDispatchQueue::new(
         f.clients.sqs.clone(),
         &integration_tests::local_aws().dispatch_queue_url,
@@ -181,44 +196,10 @@ async fn when_event_is_accepted_should_enqueue_it_for_dispatch() {
     );
 }
 
-/// Keys from the real table; everything else from a table that does not exist (a misconfigured deploy).
-struct MissingTable {
-    keys: DynamoTable,
-    missing: DynamoTable,
-}
-
-impl ApiKeyStore for MissingTable {
-    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.keys.find_api_key(key_hash).await
-    }
-}
-
-impl IngestStore for MissingTable {
-    async fn prefetch(
-        &self,
-        store: &StoreId,
-        unique_id: Option<&str>,
-        customer: &CustomerInput,
-    ) -> Result<Prefetched, StoreError> {
-        self.missing.prefetch(store, unique_id, customer).await
-    }
-
-    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.missing.customer(store, id).await
-    }
-
-    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
-        self.missing.commit(commit).await
-    }
-}
-
 #[tokio::test]
 async fn when_storage_fails_permanently_should_answer_500_without_internals() {
     let f = Fixture::new().await;
-    let store = MissingTable {
-        keys: f.table.clone(),
-        missing: DynamoTable::new(f.clients.dynamodb.clone(), "no-such-table"),
-    };
+    let store = FaultyStore::missing_table(&f.table, f.clients.dynamodb.clone());
     let queue = SqsDispatchQueue::new(
         f.clients.sqs.clone(),
         &integration_tests::local_aws().dispatch_queue_url,
