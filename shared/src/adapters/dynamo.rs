@@ -263,6 +263,41 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// Events still marked pending that were received before `received_before`, oldest first per shard: what
+    /// the recovery sweep re-enqueues. Reads the sparse `pending` index, one query per shard.
+    pub async fn pending_events(
+        &self,
+        received_before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<(StoreId, EventId)>, StoreError> {
+        let mut found = Vec::new();
+        for shard in 0..keys::PENDING_SHARDS {
+            let mut start = None;
+            loop {
+                let page = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(keys::PENDING_INDEX)
+                    .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
+                    .expression_attribute_values(":shard", AttributeValue::S(format!("PENDING#{shard}")))
+                    .expression_attribute_values(
+                        ":before",
+                        AttributeValue::N(received_before.timestamp_millis().to_string()),
+                    )
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("query pending", e))?;
+                found.extend(page.items().iter().filter_map(|item| keys::parse_event(pk_of(item)?)));
+                start = page.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Whether the event still carries the pending-dispatch marker.
     pub async fn is_pending(&self, store: &StoreId, id: &EventId) -> Result<bool, StoreError> {
         let item = self.get("get event", keys::event(store, id)).await?;

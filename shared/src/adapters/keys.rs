@@ -43,6 +43,13 @@ pub fn event(store: &StoreId, id: &EventId) -> (String, &'static str) {
     (format!("STORE#{store}#EVENT#{id}"), "EVENT")
 }
 
+/// The store and event ids of an event's `pk`.
+pub fn parse_event(pk: &str) -> Option<(StoreId, EventId)> {
+    let rest = pk.strip_prefix("STORE#")?;
+    let (store, event) = rest.split_once("#EVENT#")?;
+    Some((StoreId::parse(store).ok()?, EventId::parse(event).ok()?))
+}
+
 /// The pending-index partition of an event: a stable function of its id.
 pub fn pending_shard(id: &EventId) -> String {
     let sum: u32 = id.as_str().bytes().map(u32::from).sum();
