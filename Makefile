@@ -25,7 +25,7 @@ $(VENV)/.installed: tools/requirements.txt
 	touch $@
 
 run: venv
-	VENV=$(VENV) scripts/run-local.sh
+	VENV=$(abspath $(VENV)) scripts/run-local.sh
 
 test: lint unit integration
 
@@ -44,7 +44,7 @@ unit:
 	cargo test --workspace --lib --bins
 
 integration: venv
-	VENV=$(VENV) cargo test -p integration-tests --test it
+	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it
 
 openapi:
 	UPDATE_OPENAPI=1 cargo test -p integration-tests --test it openapi

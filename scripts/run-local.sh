@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PORT="${PORT:-9000}"
 MOTO_PORT="${MOTO_PORT:-5000}"
-VENV="${VENV:-.venv}"
+VENV="$(cd "${VENV:-.venv}" && pwd)"
 STATE=.local
 mkdir -p "$STATE"
 
@@ -57,7 +57,7 @@ DISPATCH_QUEUE_URL=$DISPATCH_QUEUE_URL
 ENV
 
 echo "starting the functions under cargo lambda watch on $BASE_URL…"
-PATH="$PWD/$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$STATE/functions.env" \
+PATH="$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$STATE/functions.env" \
   >"$STATE/watch.log" 2>&1 &
 pids+=($!)
 wait_for_port "$PORT"
