@@ -104,10 +104,7 @@ fn order() -> Value {
 async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_accept_the_retry() {
     let f = Fixture::new().await;
     let store = FaultyStore::crashing(&f.table, Crash::BeforeCommit);
-    let queue = SqsDispatchQueue::new(
-        f.clients.sqs.clone(),
-        &integration_tests::local_aws().dispatch_queue_url,
-    );
+    let queue = f.dispatch_queue();
     let handler = f.handler_with(store, queue);
     let (status, problem) = f.post_with(&handler, &order()).await;
     assert_eq!(status, 503, "{problem}");
@@ -125,10 +122,7 @@ async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_a
 async fn when_crash_hits_after_the_commit_should_answer_the_retry_with_the_stored_event() {
     let f = Fixture::new().await;
     let store = FaultyStore::crashing(&f.table, Crash::AfterCommit);
-    let queue = SqsDispatchQueue::new(
-        f.clients.sqs.clone(),
-        &integration_tests::local_aws().dispatch_queue_url,
-    );
+    let queue = f.dispatch_queue();
     let handler = f.handler_with(store, queue);
     assert_eq!(f.post_with(&handler, &order()).await.0, 503);
     assert_eq!(f.count("EVENT").await, 1, "the commit landed before the crash");
@@ -206,10 +200,7 @@ async fn when_event_is_accepted_should_enqueue_it_for_dispatch() {
 async fn when_storage_fails_permanently_should_answer_500_without_internals() {
     let f = Fixture::new().await;
     let store = FaultyStore::missing_table(&f.table, f.clients.dynamodb.clone());
-    let queue = SqsDispatchQueue::new(
-        f.clients.sqs.clone(),
-        &integration_tests::local_aws().dispatch_queue_url,
-    );
+    let queue = f.dispatch_queue();
     let (status, problem) = f.post_with(&f.handler_with(store, queue), &order()).await;
     assert_eq!(status, 500, "{problem}");
     assert_eq!(problem["type"], "/problems/internal");

@@ -77,6 +77,11 @@ impl Fixture {
         }
     }
 
+    /// The dispatch queue provisioned from template.yaml.
+    pub fn dispatch_queue(&self) -> SqsDispatchQueue {
+        dispatch_queue(&self.clients)
+    }
+
     pub fn path(&self) -> String {
         format!("/stores/{}/events", self.store_id)
     }
@@ -173,4 +178,8 @@ impl Fixture {
             self.count("UNIQUE").await,
         ]
     }
+}
+
+fn dispatch_queue(clients: &Clients) -> SqsDispatchQueue {
+    SqsDispatchQueue::new(clients.sqs.clone(), &local_aws().dispatch_queue_url)
 }
