@@ -117,10 +117,6 @@ impl DynamoTable {
         }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     async fn get(&self, operation: &'static str, at: (String, &'static str)) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
