@@ -1,5 +1,7 @@
 //! The ingest use case: resolve the customer, dedupe, store atomically, enqueue. Shared by every dialect.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::custom_event::CustomEvent;
@@ -7,7 +9,9 @@ use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, IdentityOutcome, StoredEvent};
 use crate::domain::identity::{attach_identifiers, resolve, Identifier, MatchedBy, Target};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
-use crate::ports::{Commit, CommitOutcome, CustomerWrite, DispatchQueue, IdGenerator, IngestStore, StoreError};
+use crate::ports::{
+    Commit, CommitOutcome, CustomerWrite, DispatchQueue, IdGenerator, IngestStore, Prefetched, StoreError,
+};
 
 /// The ports ingest uses, borrowed for one call.
 pub struct IngestPorts<'a, S, Q> {
@@ -73,6 +77,21 @@ pub enum IngestError {
 /// Commits re-resolve after a lost race; this many rounds is far beyond any real contention.
 const MAX_ATTEMPTS: usize = 8;
 
+/// Reads made ahead for many events at once (bulk). Used on the first attempt only; a retry reads afresh.
+#[derive(Debug, Default)]
+pub struct Preloaded {
+    pub prefetched: Prefetched,
+    /// Profiles of customers the identifier claims point at.
+    pub profiles: HashMap<CustomerId, Customer>,
+}
+
+/// An event stored (or found stored) and, when stored by this call, the event to enqueue.
+#[derive(Debug)]
+pub struct Stored {
+    pub ingested: Ingested,
+    pub to_enqueue: Option<StoredEvent>,
+}
+
 /// Ingests one validated event for `store`. The event is durable when this returns `Ok`; the enqueue is
 /// best-effort because an event that was not enqueued stays pending and the recovery sweep sends it.
 pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
@@ -82,25 +101,45 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
     now: DateTime<Utc>,
     config: &IngestConfig,
 ) -> Result<Ingested, IngestError> {
+    let stored = store_event(ports.store, ports.ids, store, event, now, config, None).await?;
+    if let Some(event) = &stored.to_enqueue {
+        if let Err(error) = ports.queue.enqueue(event).await {
+            tracing::warn!(event_id = %event.event_id, %error, "enqueue failed; the event stays pending for the sweep");
+        }
+    }
+    Ok(stored.ingested)
+}
+
+/// Resolves the customer, dedupes and commits one event; does not enqueue. `preloaded` stands in for the
+/// first round of reads.
+pub async fn store_event<S: IngestStore>(
+    ports: &S,
+    ids: &dyn IdGenerator,
+    store: &StoreId,
+    event: &CustomEvent,
+    now: DateTime<Utc>,
+    config: &IngestConfig,
+    mut preloaded: Option<Preloaded>,
+) -> Result<Stored, IngestError> {
     let payload_hash = event.payload_hash();
     let unique_id = event.unique_id.as_deref();
     for _ in 0..MAX_ATTEMPTS {
-        let prefetched = ports.store.prefetch(store, unique_id, &event.customer).await?;
+        let (prefetched, profiles) = match preloaded.take() {
+            Some(preloaded) => (preloaded.prefetched, preloaded.profiles),
+            None => (ports.prefetch(store, unique_id, &event.customer).await?, HashMap::new()),
+        };
         if let Some(record) = prefetched.dedupe.filter(|r| r.is_live(now)) {
             return duplicate_or_conflict(record, &payload_hash);
         }
         let lookup = prefetched.identity;
-        let resolution = resolve(
-            &event.customer,
-            &lookup,
-            CustomerId::from_bytes(ports.ids.object_id(now)),
-        );
+        let resolution = resolve(&event.customer, &lookup, CustomerId::from_bytes(ids.object_id(now)));
         let (mut customer, created) = match &resolution.target {
             Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
             Target::Existing(id) => {
-                let found = match &lookup.by_id {
-                    Some(c) if &c.customer_id == id => Some(c.clone()),
-                    _ => ports.store.customer(store, id).await?,
+                let found = match (&lookup.by_id, profiles.get(id)) {
+                    (Some(c), _) if &c.customer_id == id => Some(c.clone()),
+                    (_, Some(c)) => Some(c.clone()),
+                    _ => ports.customer(store, id).await?,
                 };
                 // A claim pointing at a customer that is gone: erased concurrently; resolve again.
                 let Some(found) = found else { continue };
@@ -124,7 +163,7 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
             None
         };
 
-        let event_id = EventId::from_bytes(ports.ids.object_id(now));
+        let event_id = EventId::from_bytes(ids.object_id(now));
         let stored = StoredEvent {
             store_id: store.clone(),
             event_id: event_id.clone(),
@@ -162,17 +201,18 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
             claims,
             now,
         };
-        match ports.store.commit(&commit).await? {
+        match ports.commit(&commit).await? {
             CommitOutcome::Committed => {
-                if let Err(error) = ports.queue.enqueue(&commit.event).await {
-                    tracing::warn!(event_id = %event_id, %error, "enqueue failed; the event stays pending for the sweep");
-                }
-                return Ok(Ingested {
+                let ingested = Ingested {
                     status: IngestStatus::Accepted,
                     event_id,
                     customer_id: customer.customer_id,
                     matched_by: Some(resolution.matched_by),
                     customer_created: created,
+                };
+                return Ok(Stored {
+                    ingested,
+                    to_enqueue: Some(commit.event),
                 });
             }
             CommitOutcome::Duplicate(record) => return duplicate_or_conflict(record, &payload_hash),
@@ -182,19 +222,23 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
     Err(IngestError::Contention(MAX_ATTEMPTS))
 }
 
-fn duplicate_or_conflict(record: DedupeRecord, payload_hash: &str) -> Result<Ingested, IngestError> {
+fn duplicate_or_conflict(record: DedupeRecord, payload_hash: &str) -> Result<Stored, IngestError> {
     if record.payload_hash != payload_hash {
         return Err(IngestError::UniqueIdConflict {
             unique_id: record.unique_id,
             event_id: record.event_id,
         });
     }
-    Ok(Ingested {
+    let ingested = Ingested {
         status: IngestStatus::Duplicate,
         event_id: record.event_id,
         customer_id: record.customer_id,
         matched_by: None,
         customer_created: false,
+    };
+    Ok(Stored {
+        ingested,
+        to_enqueue: None,
     })
 }
 
