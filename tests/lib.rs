@@ -186,6 +186,63 @@ impl Clients {
     }
 }
 
+/// A new table with the definition of the one provisioned from template.yaml (keys, indexes, TTL), so each
+/// test owns its data. moto copies a whole table on every transaction; small tables keep that cheap.
+pub async fn clone_template_table(dynamodb: &aws_sdk_dynamodb::Client, name: &str) -> String {
+    use aws_sdk_dynamodb::types::{BillingMode, GlobalSecondaryIndex, TimeToLiveSpecification};
+    let template = local_aws().table.as_str();
+    let described = dynamodb
+        .describe_table()
+        .table_name(template)
+        .send()
+        .await
+        .expect("the template table exists");
+    let table = described.table.expect("a table description");
+    let indexes: Vec<GlobalSecondaryIndex> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|index| {
+            GlobalSecondaryIndex::builder()
+                .index_name(index.index_name().unwrap_or_default())
+                .set_key_schema(Some(index.key_schema().to_vec()))
+                .set_projection(index.projection().cloned())
+                .build()
+                .expect("a valid index")
+        })
+        .collect();
+    dynamodb
+        .create_table()
+        .table_name(name)
+        .set_key_schema(Some(table.key_schema().to_vec()))
+        .set_attribute_definitions(Some(table.attribute_definitions().to_vec()))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("table created");
+    let ttl = dynamodb
+        .describe_time_to_live()
+        .table_name(template)
+        .send()
+        .await
+        .expect("TTL described");
+    if let Some(attribute) = ttl.time_to_live_description().and_then(|t| t.attribute_name()) {
+        let spec = TimeToLiveSpecification::builder()
+            .attribute_name(attribute)
+            .enabled(true)
+            .build()
+            .expect("a TTL spec");
+        dynamodb
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(spec)
+            .send()
+            .await
+            .expect("TTL set");
+    }
+    name.to_owned()
+}
+
 /// An API Gateway HTTP API (payload v2) request, deserialized exactly as Lambda would hand it over.
 pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Request {
     let headers: serde_json::Map<String, Value> = headers

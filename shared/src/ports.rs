@@ -1,6 +1,7 @@
 //! Ports: the contracts between the domain services and the outside world. Adapters implement them for AWS;
 //! tests wrap them to inject failures.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -94,6 +95,21 @@ pub trait IngestStore {
         customer: &CustomerInput,
     ) -> impl Future<Output = Result<Prefetched, StoreError>> + Send;
 
+    /// [`IngestStore::prefetch`] for many events, in as few `BatchGetItem` calls as the keys need (100 keys
+    /// each); one result per request, in order. Keys shared by several events are read once.
+    fn prefetch_many(
+        &self,
+        store: &StoreId,
+        requests: &[(Option<&str>, &CustomerInput)],
+    ) -> impl Future<Output = Result<Vec<Prefetched>, StoreError>> + Send;
+
+    /// Customers by id, batched; ids not found are absent from the map.
+    fn customers(
+        &self,
+        store: &StoreId,
+        ids: &[CustomerId],
+    ) -> impl Future<Output = Result<HashMap<CustomerId, Customer>, StoreError>> + Send;
+
     /// A customer by id (strongly consistent), or `None`.
     fn customer(
         &self,
@@ -112,6 +128,10 @@ pub trait DispatchQueue {
     /// Enqueues a stored event for dispatch. At-least-once: dispatch dedupes by event id. An event whose
     /// enqueue failed stays pending in the store and is re-enqueued by the recovery sweep.
     fn enqueue(&self, event: &StoredEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Enqueues many events in as few calls as the queue allows, retrying entries that failed. An error means
+    /// some were not enqueued after the retries; they stay pending for the sweep like a failed `enqueue`.
+    fn enqueue_many(&self, events: &[StoredEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The time.

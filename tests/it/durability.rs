@@ -1,100 +1,10 @@
 //! A 2xx means durable: failures injected at each step boundary of ingest.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
 use shared::adapters::sqs::SqsDispatchQueue;
-use shared::domain::api_key::ApiKeyRecord;
-use shared::domain::custom_event::CustomerInput;
-use shared::domain::customer::Customer;
-use shared::domain::ids::{CustomerId, EventId, StoreId};
-use shared::ports::{ApiKeyStore, Commit, CommitOutcome, ErrorKind, IngestStore, Prefetched, StoreError};
+use shared::domain::ids::EventId;
 
-use crate::support::Fixture;
-
-/// Where the injected crash happens relative to the commit.
-#[derive(Clone, Copy)]
-enum Crash {
-    /// The commit request never reaches the table.
-    BeforeCommit,
-    /// The commit lands, then the process dies before it can answer.
-    AfterCommit,
-}
-
-/// The real table behind a seam: keys always come from `keys`; events and customers from `data` (the real
-/// table, or one that does not exist); the next `crashes` commits crash at `at`.
-struct FaultyStore {
-    keys: DynamoTable,
-    data: DynamoTable,
-    at: Crash,
-    crashes: AtomicUsize,
-}
-
-impl FaultyStore {
-    fn crashing(table: &DynamoTable, at: Crash) -> Self {
-        Self {
-            keys: table.clone(),
-            data: table.clone(),
-            at,
-            crashes: AtomicUsize::new(1),
-        }
-    }
-
-    fn missing_table(table: &DynamoTable, client: aws_sdk_dynamodb::Client) -> Self {
-        let data = DynamoTable::new(client, "no-such-table");
-        Self {
-            keys: table.clone(),
-            data,
-            at: Crash::BeforeCommit,
-            crashes: AtomicUsize::new(0),
-        }
-    }
-}
-
-fn crash() -> StoreError {
-    StoreError {
-        operation: "commit event",
-        kind: ErrorKind::Transient,
-        message: "injected crash".into(),
-    }
-}
-
-impl ApiKeyStore for FaultyStore {
-    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.keys.find_api_key(key_hash).await
-    }
-}
-
-impl IngestStore for FaultyStore {
-    async fn prefetch(
-        &self,
-        store: &StoreId,
-        unique_id: Option<&str>,
-        customer: &CustomerInput,
-    ) -> Result<Prefetched, StoreError> {
-        self.data.prefetch(store, unique_id, customer).await
-    }
-
-    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.data.customer(store, id).await
-    }
-
-    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
-        let crashing = self
-            .crashes
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
-        match (crashing, self.at) {
-            (false, _) => self.data.commit(commit).await,
-            (true, Crash::BeforeCommit) => Err(crash()),
-            (true, Crash::AfterCommit) => {
-                self.data.commit(commit).await?;
-                Err(crash())
-            }
-        }
-    }
-}
+use crate::support::{Crash, FaultyStore, Fixture};
 
 fn order() -> Value {
     json!({"eventName": "Order Placed", "uniqueId": "crash-1", "customer": {"email": "crash@example.com"}})

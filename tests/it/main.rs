@@ -2,6 +2,7 @@
 //! template.yaml. One binary, so one moto serves every test.
 
 mod auth;
+mod bulk;
 mod dedupe;
 mod durability;
 mod examples;

@@ -1,19 +1,26 @@
 //! A store with a key, and the ingest handler wired to the real adapters against the local AWS.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use ingest::Handler;
-use integration_tests::{apigw_request, local_aws, read_response, Clients};
+use integration_tests::{apigw_request, clone_template_table, local_aws, read_response, Clients};
 use serde_json::Value;
 use shared::adapters::dynamo::DynamoTable;
 use shared::adapters::sqs::SqsDispatchQueue;
+use shared::domain::api_key::ApiKeyRecord;
 use shared::domain::api_key::Scope;
+use shared::domain::custom_event::CustomerInput;
 use shared::domain::customer::Customer;
 use shared::domain::event::StoredEvent;
 use shared::domain::ids::{CustomerId, EventId, StoreId};
-use shared::ports::{Clock, DispatchQueue, IngestStore, RandomIds};
+use shared::ports::{
+    ApiKeyStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Prefetched,
+    RandomIds, StoreError,
+};
 use shared::service::admin::{create_store, issue_key};
 use shared::service::ingest::IngestConfig;
 
@@ -36,10 +43,12 @@ impl Clock for TestClock {
 pub struct Fixture {
     pub clients: Clients,
     pub table: DynamoTable,
+    pub table_name: String,
     pub store_id: StoreId,
     pub key: String,
     pub clock: TestClock,
     pub handler: Handler<DynamoTable, SqsDispatchQueue>,
+    pub bulk: bulk_ingest::Handler<DynamoTable, SqsDispatchQueue>,
 }
 
 impl Fixture {
@@ -49,8 +58,12 @@ impl Fixture {
 
     pub async fn with_config(config: IngestConfig) -> Self {
         let clients = Clients::new().await;
-        let table = DynamoTable::new(clients.dynamodb.clone(), &local_aws().table);
         let now = Utc::now();
+        let table_name = format!("t-{}", hex_id());
+        let table = DynamoTable::new(
+            clients.dynamodb.clone(),
+            clone_template_table(&clients.dynamodb, &table_name).await,
+        );
         let store = create_store(&table, &RandomIds, "test store", now)
             .await
             .expect("store created");
@@ -58,10 +71,16 @@ impl Fixture {
             .await
             .expect("key issued");
         let clock = TestClock(Arc::new(Mutex::new(now)));
-        let queue = SqsDispatchQueue::new(clients.sqs.clone(), &local_aws().dispatch_queue_url);
         let handler = Handler::new(
             table.clone(),
-            queue,
+            dispatch_queue(&clients),
+            Box::new(clock.clone()),
+            Box::new(RandomIds),
+            config.clone(),
+        );
+        let bulk = bulk_ingest::Handler::new(
+            table.clone(),
+            dispatch_queue(&clients),
             Box::new(clock.clone()),
             Box::new(RandomIds),
             config,
@@ -70,10 +89,12 @@ impl Fixture {
         Self {
             clients,
             table,
+            table_name,
             store_id: store.store_id,
             key: key.plaintext,
             clock,
             handler,
+            bulk,
         }
     }
 
@@ -109,6 +130,41 @@ impl Fixture {
             Some(&body.to_string()),
         );
         read_response(handler.handle(request).await)
+    }
+
+    /// POSTs a bulk request with this store's key.
+    pub async fn post_bulk(&self, body: &Value) -> (u16, Value) {
+        self.post_bulk_with(&self.bulk, body).await
+    }
+
+    pub async fn post_bulk_with<S, Q>(&self, handler: &bulk_ingest::Handler<S, Q>, body: &Value) -> (u16, Value)
+    where
+        S: IngestStore + shared::ports::ApiKeyStore + Sync,
+        Q: DispatchQueue + Sync,
+    {
+        let auth = self.bearer();
+        let request = apigw_request(
+            "POST",
+            &format!("{}/bulk", self.path()),
+            &[("authorization", &auth), ("content-type", "application/json")],
+            Some(&body.to_string()),
+        );
+        read_response(handler.handle(request).await)
+    }
+
+    /// A bulk handler over the same store and clock with other ports.
+    pub fn bulk_handler_with<S, Q>(&self, store: S, queue: Q) -> bulk_ingest::Handler<S, Q>
+    where
+        S: IngestStore + shared::ports::ApiKeyStore + Sync,
+        Q: DispatchQueue + Sync,
+    {
+        bulk_ingest::Handler::new(
+            store,
+            queue,
+            Box::new(self.clock.clone()),
+            Box::new(RandomIds),
+            IngestConfig::default(),
+        )
     }
 
     /// A handler over the same store and clock with other ports.
@@ -154,7 +210,7 @@ impl Fixture {
                 .clients
                 .dynamodb
                 .scan()
-                .table_name(&local_aws().table)
+                .table_name(&self.table_name)
                 .filter_expression("begins_with(pk, :prefix)")
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix.clone()))
                 .set_exclusive_start_key(start)
@@ -182,4 +238,118 @@ impl Fixture {
 
 fn dispatch_queue(clients: &Clients) -> SqsDispatchQueue {
     SqsDispatchQueue::new(clients.sqs.clone(), &local_aws().dispatch_queue_url)
+}
+
+/// Where the injected crash happens relative to the commit.
+#[derive(Clone, Copy)]
+pub enum Crash {
+    /// The commit request never reaches the table.
+    BeforeCommit,
+    /// The commit lands, then the process dies before it can answer.
+    AfterCommit,
+}
+
+/// The real table behind a seam: keys always come from `keys`; events and customers from `data` (the real
+/// table, or one that does not exist); the next `crashes` commits (of events named `only`, when set) crash
+/// at `at`.
+pub struct FaultyStore {
+    keys: DynamoTable,
+    data: DynamoTable,
+    at: Crash,
+    crashes: AtomicUsize,
+    only: Option<String>,
+}
+
+impl FaultyStore {
+    pub fn crashing(table: &DynamoTable, at: Crash) -> Self {
+        Self {
+            keys: table.clone(),
+            data: table.clone(),
+            at,
+            crashes: AtomicUsize::new(1),
+            only: None,
+        }
+    }
+
+    /// Crashes the first commit of the event named `event_name`, before it reaches the table.
+    pub fn crashing_event(table: &DynamoTable, event_name: &str) -> Self {
+        Self {
+            only: Some(event_name.to_owned()),
+            ..Self::crashing(table, Crash::BeforeCommit)
+        }
+    }
+
+    pub fn missing_table(table: &DynamoTable, client: aws_sdk_dynamodb::Client) -> Self {
+        Self {
+            data: DynamoTable::new(client, "no-such-table"),
+            crashes: AtomicUsize::new(0),
+            ..Self::crashing(table, Crash::BeforeCommit)
+        }
+    }
+}
+
+fn crash() -> StoreError {
+    StoreError {
+        operation: "commit event",
+        kind: ErrorKind::Transient,
+        message: "injected crash".into(),
+    }
+}
+
+impl ApiKeyStore for FaultyStore {
+    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        self.keys.find_api_key(key_hash).await
+    }
+}
+
+impl IngestStore for FaultyStore {
+    async fn prefetch(
+        &self,
+        store: &StoreId,
+        unique_id: Option<&str>,
+        customer: &CustomerInput,
+    ) -> Result<Prefetched, StoreError> {
+        self.data.prefetch(store, unique_id, customer).await
+    }
+
+    async fn prefetch_many(
+        &self,
+        store: &StoreId,
+        requests: &[(Option<&str>, &CustomerInput)],
+    ) -> Result<Vec<Prefetched>, StoreError> {
+        self.data.prefetch_many(store, requests).await
+    }
+
+    async fn customers(
+        &self,
+        store: &StoreId,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        self.data.customers(store, ids).await
+    }
+
+    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.data.customer(store, id).await
+    }
+
+    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
+        let selected = self.only.as_ref().is_none_or(|name| *name == commit.event.event_name);
+        let crashing = selected
+            && self
+                .crashes
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+        match (crashing, self.at) {
+            (false, _) => self.data.commit(commit).await,
+            (true, Crash::BeforeCommit) => Err(crash()),
+            (true, Crash::AfterCommit) => {
+                self.data.commit(commit).await?;
+                Err(crash())
+            }
+        }
+    }
+}
+
+fn hex_id() -> String {
+    hex::encode(RandomIds.object_id(Utc::now()))
 }

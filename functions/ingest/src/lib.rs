@@ -1,24 +1,21 @@
 //! `POST /stores/{storeId}/events`: the Redo custom-event endpoint. The handler is a plain async function
 //! over ports, so tests drive it with real adapters against the local AWS and no Lambda runtime.
 
-pub mod api;
-
 use std::time::Instant;
 
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::request::RequestContext;
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::domain::api_key::Scope;
 use shared::domain::custom_event::parse_custom_event;
 use shared::domain::limits::MAX_EVENT_BODY_BYTES;
 use shared::domain::validation::Pointer;
-use shared::http::auth::{authorize, KeyCache};
-use shared::http::body::{bytes_within, parse_json, require_json, segment_after};
+use shared::http::auth::KeyCache;
+use shared::http::body::segment_after;
+use shared::http::edge::{authorized_json_body, request_id};
+use shared::http::openapi::IngestResponse;
 use shared::http::{json_response, Problem};
 use shared::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
 use shared::service::ingest::{ingest_event, IngestConfig, IngestError, IngestPorts, Ingested};
-
-use crate::api::IngestResponse;
 
 /// Everything the handler needs, built once per cold start.
 pub struct Handler<S, Q> {
@@ -71,21 +68,15 @@ where
     }
 
     async fn accept(&self, request: &Request) -> Result<Ingested, Problem> {
-        if request.method() != Method::POST {
-            return Err(Problem::method_not_allowed("POST"));
-        }
-        let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
-        let caller = authorize(
+        let (caller, body) = authorized_json_body(
             &self.store,
             &self.key_cache,
-            request.headers(),
-            path_store,
+            request,
             Scope::EventsWrite,
+            MAX_EVENT_BODY_BYTES,
+            "the event",
         )
         .await?;
-        require_json(request.headers())?;
-        let bytes = bytes_within(request.body(), MAX_EVENT_BODY_BYTES, "the event")?;
-        let body = parse_json(&bytes)?;
         let now = self.clock.now();
         let event = parse_custom_event(&body, &Pointer::root(), now).map_err(Problem::validation)?;
         let ports = IngestPorts {
@@ -96,14 +87,6 @@ where
         ingest_event(&ports, &caller.store_id, &event, now, &self.config)
             .await
             .map_err(problem_of)
-    }
-}
-
-/// API Gateway's request id (the one in its access logs), else the Lambda invocation's.
-fn request_id(request: &Request) -> Option<String> {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) if context.request_id.is_some() => context.request_id.clone(),
-        _ => request.lambda_context_ref().map(|c| c.request_id.clone()),
     }
 }
 
@@ -119,16 +102,6 @@ fn problem_of(error: IngestError) -> Problem {
         IngestError::Store(error) => {
             tracing::error!(%error, "store call failed");
             Problem::from_store_error(&error)
-        }
-    }
-}
-
-impl From<&Ingested> for IngestResponse {
-    fn from(ingested: &Ingested) -> Self {
-        Self {
-            event_id: ingested.event_id.to_string(),
-            status: ingested.status.as_str().to_owned(),
-            customer_id: ingested.customer_id.to_string(),
         }
     }
 }

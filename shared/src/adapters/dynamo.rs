@@ -16,11 +16,14 @@ use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, StoredEvent};
-use crate::domain::identity::Identifier;
+use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::ports::{ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// DynamoDB's limit of keys in one `BatchGetItem`.
+const MAX_BATCH_GET: usize = 100;
 
 /// The table and the client to reach it. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -102,6 +105,20 @@ fn owner_of(item: &Item) -> Option<CustomerId> {
     }
 }
 
+/// The partition keys one event's prefetch reads.
+struct PrefetchKeys {
+    dedupe: Option<(String, &'static str)>,
+    id: Option<(String, &'static str)>,
+    email: Option<(String, &'static str)>,
+    phone: Option<(String, &'static str)>,
+}
+
+impl PrefetchKeys {
+    fn all(&self) -> impl Iterator<Item = &(String, &'static str)> {
+        [&self.dedupe, &self.id, &self.email, &self.phone].into_iter().flatten()
+    }
+}
+
 fn pk_of(item: &Item) -> Option<&str> {
     match item.get(PK) {
         Some(AttributeValue::S(pk)) => Some(pk),
@@ -142,12 +159,20 @@ impl DynamoTable {
         Ok(())
     }
 
-    /// Gets items by key in as few `BatchGetItem` calls as DynamoDB allows, retrying `UnprocessedKeys`.
+    /// Gets items by key in as few `BatchGetItem` calls as DynamoDB allows (100 keys each), retrying
+    /// `UnprocessedKeys` with backoff. Keys must be distinct.
     async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
-        let mut pending = keys;
+        let mut chunks = keys.into_iter().peekable();
+        let mut pending: Vec<Item> = Vec::new();
         let mut backoff_ms = 10;
-        while !pending.is_empty() {
+        while !pending.is_empty() || chunks.peek().is_some() {
+            while pending.len() < MAX_BATCH_GET {
+                match chunks.next() {
+                    Some(key) => pending.push(key),
+                    None => break,
+                }
+            }
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(pending))
                 .consistent_read(true)
@@ -317,35 +342,73 @@ impl IngestStore for DynamoTable {
         unique_id: Option<&str>,
         customer: &CustomerInput,
     ) -> Result<Prefetched, StoreError> {
-        let dedupe_key = unique_id.map(|u| keys::dedupe(store, u));
-        let id_key = customer.id.as_ref().map(|id| keys::customer(store, id));
-        let email_key = customer
-            .email_key()
-            .map(|e| keys::identity(store, Identifier::Email, &e));
-        let phone_key = customer
-            .phone_number
-            .as_ref()
-            .map(|p| keys::identity(store, Identifier::PhoneNumber, p));
-        let wanted: Vec<Item> = [&dedupe_key, &id_key, &email_key, &phone_key]
-            .into_iter()
-            .flatten()
-            .map(|k| key(k.clone()))
+        let mut one = self.prefetch_many(store, &[(unique_id, customer)]).await?;
+        Ok(one.pop().unwrap_or_default())
+    }
+
+    async fn prefetch_many(
+        &self,
+        store: &StoreId,
+        requests: &[(Option<&str>, &CustomerInput)],
+    ) -> Result<Vec<Prefetched>, StoreError> {
+        let wanted: Vec<PrefetchKeys> = requests
+            .iter()
+            .map(|(unique_id, customer)| PrefetchKeys {
+                dedupe: unique_id.map(|u| keys::dedupe(store, u)),
+                id: customer.id.as_ref().map(|id| keys::customer(store, id)),
+                email: customer
+                    .email_key()
+                    .map(|e| keys::identity(store, Identifier::Email, &e)),
+                phone: customer
+                    .phone_number
+                    .as_ref()
+                    .map(|p| keys::identity(store, Identifier::PhoneNumber, p)),
+            })
             .collect();
-        let mut prefetched = Prefetched::default();
-        for item in self.batch_get("prefetch", wanted).await? {
-            let pk = pk_of(&item).map(str::to_owned);
-            let is = |k: &Option<(String, &str)>| k.as_ref().map(|(p, _)| p.as_str()) == pk.as_deref();
-            if is(&dedupe_key) {
-                prefetched.dedupe = Some(from_item("dedupe item", item)?);
-            } else if is(&id_key) {
-                prefetched.identity.by_id = Some(from_item("customer item", item)?);
-            } else if is(&email_key) {
-                prefetched.identity.email_owner = owner_of(&item);
-            } else if is(&phone_key) {
-                prefetched.identity.phone_owner = owner_of(&item);
-            }
-        }
-        Ok(prefetched)
+        let mut distinct: Vec<&(String, &'static str)> = wanted.iter().flat_map(PrefetchKeys::all).collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let batch = distinct.into_iter().map(|at| key(at.clone())).collect();
+        let items: HashMap<String, Item> = self
+            .batch_get("prefetch", batch)
+            .await?
+            .into_iter()
+            .filter_map(|item| Some((pk_of(&item)?.to_owned(), item)))
+            .collect();
+        let found = |at: &Option<(String, &str)>| at.as_ref().and_then(|(pk, _)| items.get(pk)).cloned();
+        wanted
+            .iter()
+            .map(|keys| {
+                Ok(Prefetched {
+                    dedupe: found(&keys.dedupe)
+                        .map(|item| from_item("dedupe item", item))
+                        .transpose()?,
+                    identity: IdentityLookup {
+                        by_id: found(&keys.id)
+                            .map(|item| from_item("customer item", item))
+                            .transpose()?,
+                        email_owner: found(&keys.email).as_ref().and_then(owner_of),
+                        phone_owner: found(&keys.phone).as_ref().and_then(owner_of),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn customers(
+        &self,
+        store: &StoreId,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let batch = ids.iter().map(|id| key(keys::customer(store, id))).collect();
+        self.batch_get("get customers", batch)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<Customer>("customer item", item).map(|c| (c.customer_id.clone(), c)))
+            .collect()
     }
 
     async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {

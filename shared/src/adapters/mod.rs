@@ -5,6 +5,7 @@ pub mod dynamo;
 pub mod errors;
 pub mod keys;
 pub mod sqs;
+pub mod wiring;
 
 /// Loads the AWS configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL` for the
 /// local stack). Builds no client and opens no connection: cheap on a cold start.

@@ -1,6 +1,7 @@
 //! Pure domain: types and rules with no I/O.
 
 pub mod api_key;
+pub mod bulk_envelope;
 pub mod currency;
 pub mod custom_event;
 pub mod customer;

@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod body;
+pub mod edge;
+pub mod openapi;
 pub mod problem;
 
 pub use problem::{json_response, Problem, ProblemDetails};

@@ -1,7 +1,5 @@
 //! The ingest use case: resolve the customer, dedupe, store atomically, enqueue. Shared by every dialect.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::custom_event::CustomEvent;
@@ -81,8 +79,8 @@ const MAX_ATTEMPTS: usize = 8;
 #[derive(Debug, Default)]
 pub struct Preloaded {
     pub prefetched: Prefetched,
-    /// Profiles of customers the identifier claims point at.
-    pub profiles: HashMap<CustomerId, Customer>,
+    /// The profile of the customer the email (else phone) claim points at, when read ahead.
+    pub claimed_profile: Option<Customer>,
 }
 
 /// An event stored (or found stored) and, when stored by this call, the event to enqueue.
@@ -124,9 +122,9 @@ pub async fn store_event<S: IngestStore>(
     let payload_hash = event.payload_hash();
     let unique_id = event.unique_id.as_deref();
     for _ in 0..MAX_ATTEMPTS {
-        let (prefetched, profiles) = match preloaded.take() {
-            Some(preloaded) => (preloaded.prefetched, preloaded.profiles),
-            None => (ports.prefetch(store, unique_id, &event.customer).await?, HashMap::new()),
+        let (prefetched, claimed_profile) = match preloaded.take() {
+            Some(preloaded) => (preloaded.prefetched, preloaded.claimed_profile),
+            None => (ports.prefetch(store, unique_id, &event.customer).await?, None),
         };
         if let Some(record) = prefetched.dedupe.filter(|r| r.is_live(now)) {
             return duplicate_or_conflict(record, &payload_hash);
@@ -136,9 +134,8 @@ pub async fn store_event<S: IngestStore>(
         let (mut customer, created) = match &resolution.target {
             Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
             Target::Existing(id) => {
-                let found = match (&lookup.by_id, profiles.get(id)) {
-                    (Some(c), _) if &c.customer_id == id => Some(c.clone()),
-                    (_, Some(c)) => Some(c.clone()),
+                let found = match (&lookup.by_id, &claimed_profile) {
+                    (Some(c), _) | (_, Some(c)) if &c.customer_id == id => Some(c.clone()),
                     _ => ports.customer(store, id).await?,
                 };
                 // A claim pointing at a customer that is gone: erased concurrently; resolve again.

@@ -1,4 +1,5 @@
 //! Use cases over ports: no AWS types here, so they run against real adapters or test doubles alike.
 
 pub mod admin;
+pub mod bulk;
 pub mod ingest;

@@ -1,14 +1,17 @@
-//! The OpenAPI description of the endpoint, generated from these types (`docs/openapi.json`; a test keeps the
-//! checked-in file equal to what this generates). The request types describe the body that
-//! `shared::domain::custom_event::parse_custom_event` accepts; keep them in step with it.
+//! The OpenAPI description of every endpoint, generated from these types (`docs/openapi.json`; a test keeps
+//! the checked-in file equal to what this generates). The request types describe the bodies that
+//! `crate::domain::custom_event` accepts; keep them in step with it.
 
 #![allow(dead_code)] // request types exist for the schema only
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shared::http::ProblemDetails as Problem;
 use utoipa::{OpenApi, ToSchema};
+
+use super::problem::ProblemDetails as Problem;
+use crate::service::bulk::{BulkItemResult, BulkStatus, BulkSummary};
+use crate::service::ingest::Ingested;
 
 /// 202 body: the event stored now (`accepted`) or earlier under the same `uniqueId` (`duplicate`).
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,6 +26,69 @@ pub struct IngestResponse {
     /// The customer the event was attributed to.
     #[schema(example = "665f1a2b3c4d5e6f7a8b9c0d")]
     pub customer_id: String,
+}
+
+impl From<&Ingested> for IngestResponse {
+    fn from(ingested: &Ingested) -> Self {
+        Self {
+            event_id: ingested.event_id.to_string(),
+            status: ingested.status.as_str().to_owned(),
+            customer_id: ingested.customer_id.to_string(),
+        }
+    }
+}
+
+/// 202 body of a bulk request: one result per event, in input order, and a report in the manner of BSPK's
+/// `file_import.finished` (`status`, counts, and an `errors` line per event not stored).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResponse {
+    /// `completed` when every event was accepted or a duplicate, else `error`.
+    #[schema(example = "error")]
+    pub status: String,
+    pub summary: BulkSummary,
+    pub results: Vec<BulkItemResult>,
+    pub errors: Vec<BulkErrorLine>,
+}
+
+/// An event that was not stored: its index in `events` and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkErrorLine {
+    pub index: usize,
+    pub message: String,
+}
+
+impl BulkResponse {
+    pub fn new(results: Vec<BulkItemResult>) -> Self {
+        let summary = BulkSummary::of(&results);
+        let errors: Vec<BulkErrorLine> = results
+            .iter()
+            .filter(|r| !matches!(r.status, BulkStatus::Accepted | BulkStatus::Duplicate))
+            .map(|r| BulkErrorLine {
+                index: r.index,
+                message: r
+                    .errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.pointer, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            })
+            .collect();
+        Self {
+            status: if errors.is_empty() { "completed" } else { "error" }.to_owned(),
+            summary,
+            results,
+            errors,
+        }
+    }
+}
+
+/// Request body of the bulk endpoint.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkCustomEventRequest {
+    /// 1 to 100 events, each validated and stored independently.
+    #[schema(min_items = 1, max_items = 100)]
+    events: Vec<CustomEventRequest>,
 }
 
 /// Custom event to trigger flows with merchant-defined event names and properties. Properties not listed
@@ -124,10 +190,35 @@ pub struct LocationRequest {
 )]
 fn create_custom_event() {}
 
+/// Bulk create custom events.
+///
+/// Up to 100 events in one request. Each event is validated, resolved, deduplicated and stored on its own:
+/// one invalid, conflicting or duplicate event never affects the others. Two events with the same `uniqueId`
+/// in one request count as one event and one duplicate. The 202 body reports every event.
+#[utoipa::path(
+    post,
+    path = "/stores/{storeId}/events/bulk",
+    operation_id = "Bulk create custom events",
+    tag = "Custom Events",
+    params(("storeId" = String, Path, description = "The store (24 hex characters)")),
+    request_body(content = BulkCustomEventRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Every event processed; per-event results in input order", body = BulkResponse),
+        (status = 400, description = "Malformed JSON, or the envelope is invalid (no `events`, empty, over 100, other properties); nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks the events:write scope", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Store not found (or not the key's store)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 5242880 bytes; `limit` gives the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content-Type is not application/json", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = []))
+)]
+fn bulk_create_custom_events() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Commerce event collector", description = "Ingest API. Errors are RFC 9457 problem details."),
-    paths(create_custom_event),
+    paths(create_custom_event, bulk_create_custom_events),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

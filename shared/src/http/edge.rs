@@ -1,0 +1,40 @@
+//! What every JSON write endpoint does before it reads a field, in the order clients expect.
+
+use lambda_http::http::Method;
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use serde_json::Value;
+
+use super::auth::{authorize, Caller, KeyCache};
+use super::body::{bytes_within, parse_json, require_json, segment_after};
+use super::problem::Problem;
+use crate::domain::api_key::Scope;
+use crate::ports::ApiKeyStore;
+
+/// API Gateway's request id (the one in its access logs), else the Lambda invocation's.
+pub fn request_id(request: &Request) -> Option<String> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) if context.request_id.is_some() => context.request_id.clone(),
+        _ => request.lambda_context_ref().map(|c| c.request_id.clone()),
+    }
+}
+
+/// `POST` only (405), the store in the path and the key (404/401/403), `Content-Type` (415), size (413, `what`
+/// names the body in the message), JSON syntax (400). Returns the caller and the parsed body.
+pub async fn authorized_json_body<K: ApiKeyStore>(
+    keys: &K,
+    cache: &KeyCache,
+    request: &Request,
+    scope: Scope,
+    limit: usize,
+    what: &str,
+) -> Result<(Caller, Value), Problem> {
+    if request.method() != Method::POST {
+        return Err(Problem::method_not_allowed("POST"));
+    }
+    let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
+    let caller = authorize(keys, cache, request.headers(), path_store, scope).await?;
+    require_json(request.headers())?;
+    let bytes = bytes_within(request.body(), limit, what)?;
+    Ok((caller, parse_json(&bytes)?))
+}
