@@ -7,11 +7,12 @@ VENV ?= .venv
 SAM_VENV ?= .venv-sam
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 
-.PHONY: help run test lint fmt clippy lint-template unit integration openapi build package store venv clean
+.PHONY: help run test lint fmt clippy lint-template unit integration openapi bench build package store venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
 	@echo "make test       fmt, clippy, template lint, unit and integration tests"
+	@echo "make bench      bulk vs single ingest against the local stack: time and AWS requests per event"
 	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
 	@echo "make package    sam build of template.yaml"
 	@echo "make store NAME=…   create a store and key in the local stack (or TABLE_NAME's table)"
@@ -45,6 +46,9 @@ unit:
 
 integration: venv
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it
+
+bench: venv
+	VENV=$(abspath $(VENV)) cargo bench -p integration-tests --bench bulk
 
 openapi:
 	UPDATE_OPENAPI=1 cargo test -p integration-tests --test it openapi

@@ -1,11 +1,16 @@
 #!/usr/bin/env python3
 """moto server with every request handled atomically: the local AWS of `make run` and the tests.
 
-Why not plain `moto_server`: moto's TransactWriteItems backs up the whole table before it starts and, when a
-condition fails, restores that backup. Under moto's threaded server that undoes the writes other requests
-made in between (lost events, resurrected records) — something DynamoDB never does. Holding one lock per
-request makes each API call atomic, which is what DynamoDB guarantees; connections stay concurrent, so
-client-side races (read, decide, conditional write) are still exercised.
+Why not plain `moto_server`:
+- moto's TransactWriteItems backs up the whole table before it starts and, when a condition fails, restores
+  that backup. Under moto's threaded server that undoes the writes other requests made in between (lost
+  events, resurrected records), something DynamoDB never does. Holding one lock per request makes each API
+  call atomic, which is what DynamoDB guarantees; connections stay concurrent, so client-side races (read,
+  decide, conditional write) are still exercised.
+- That whole-table backup is also never freed (memory grows with every transaction times the table's size:
+  gigabytes in a benchmark). With requests serialised, a transaction whose conditions all hold cannot fail
+  half-way on a condition, so it runs without the backup; one whose conditions do not all hold takes moto's
+  own path, backup and rollback included.
 
     moto_server.py [-H 127.0.0.1] [-p 5000]
 """
@@ -17,7 +22,55 @@ import threading
 
 from werkzeug.serving import run_simple
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.comparisons import get_filter_expression
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+
+class _NoBackup:
+    """Stands in for the `copy` module inside moto's DynamoDB backend while a transaction cannot roll back."""
+
+    @staticmethod
+    def deepcopy(value):
+        return value
+
+
+def _condition_holds(backend, transact_item):
+    (op_type, op), = transact_item.items()
+    condition = op.get("ConditionExpression")
+    if condition is None:
+        return True
+    table = backend.get_table(op["TableName"])
+    if op_type == "Put":
+        attrs = op["Item"]
+        key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+        if table.range_key_attr is not None:
+            key[table.range_key_attr] = attrs[table.range_key_attr]
+    else:
+        key = op["Key"]
+    current = backend.get_item(op["TableName"], key)
+    check = get_filter_expression(condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues"))
+    return check.expr(current)
+
+
+def transactions_without_leaked_backups():
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        try:
+            all_hold = all(_condition_holds(self, item) for item in transact_items)
+        except Exception:  # anything odd: let moto's own path validate and report it
+            all_hold = False
+        if not all_hold:
+            return original(self, transact_items)
+        real_copy = dynamodb_models.copy
+        dynamodb_models.copy = _NoBackup
+        try:
+            return original(self, transact_items)
+        finally:
+            dynamodb_models.copy = real_copy
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def serialized(app):
@@ -38,6 +91,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("MOTO_PORT", str(args.port))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    transactions_without_leaked_backups()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, serialized(app), threaded=True, request_handler=MotoRequestHandler)
 
