@@ -111,6 +111,13 @@ impl Fixture {
         format!("Bearer {}", self.key)
     }
 
+    /// A JSON POST to `path` with this store's key.
+    fn json_post(&self, path: &str, body: &Value) -> lambda_http::Request {
+        let auth = self.bearer();
+        let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
+        apigw_request("POST", path, &headers, Some(&body.to_string()))
+    }
+
     /// POSTs `body` with this store's key.
     pub async fn post(&self, body: &Value) -> (u16, Value) {
         self.post_with(&self.handler, body).await
@@ -122,14 +129,7 @@ impl Fixture {
         S: IngestStore + shared::ports::ApiKeyStore + Sync,
         Q: DispatchQueue + Sync,
     {
-        let auth = self.bearer();
-        let request = apigw_request(
-            "POST",
-            &self.path(),
-            &[("authorization", &auth), ("content-type", "application/json")],
-            Some(&body.to_string()),
-        );
-        read_response(handler.handle(request).await)
+        read_response(handler.handle(self.json_post(&self.path(), body)).await)
     }
 
     /// POSTs a bulk request with this store's key.
@@ -142,14 +142,11 @@ impl Fixture {
         S: IngestStore + shared::ports::ApiKeyStore + Sync,
         Q: DispatchQueue + Sync,
     {
-        let auth = self.bearer();
-        let request = apigw_request(
-            "POST",
-            &format!("{}/bulk", self.path()),
-            &[("authorization", &auth), ("content-type", "application/json")],
-            Some(&body.to_string()),
-        );
-        read_response(handler.handle(request).await)
+        read_response(
+            handler
+                .handle(self.json_post(&format!("{}/bulk", self.path()), body))
+                .await,
+        )
     }
 
     /// A bulk handler over the same store and clock with other ports.

@@ -9,23 +9,21 @@ use shared::domain::api_key::Scope;
 use shared::domain::bulk_envelope::{check_event_size, parse_bulk_envelope};
 use shared::domain::custom_event::parse_custom_event;
 use shared::domain::limits::MAX_BULK_BODY_BYTES;
-use shared::http::auth::KeyCache;
 use shared::http::body::segment_after;
-use shared::http::edge::{authorized_json_body, request_id};
+use shared::http::edge::{authorized_json_body, request_id, IngestDeps};
 use shared::http::openapi::BulkResponse;
 use shared::http::{json_response, Problem};
 use shared::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
 use shared::service::bulk::{event_pointer, ingest_bulk};
-use shared::service::ingest::{IngestConfig, IngestPorts};
+use shared::service::ingest::IngestConfig;
 
-/// Everything the handler needs, built once per cold start.
-pub struct Handler<S, Q> {
-    pub store: S,
-    pub queue: Q,
-    pub clock: Box<dyn Clock>,
-    pub ids: Box<dyn IdGenerator>,
-    pub key_cache: KeyCache,
-    pub config: IngestConfig,
+/// The endpoint over its dependencies.
+pub struct Handler<S, Q>(IngestDeps<S, Q>);
+
+impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
+    fn from(deps: IngestDeps<S, Q>) -> Self {
+        Self(deps)
+    }
 }
 
 impl<S, Q> Handler<S, Q>
@@ -34,14 +32,7 @@ where
     Q: DispatchQueue + Sync,
 {
     pub fn new(store: S, queue: Q, clock: Box<dyn Clock>, ids: Box<dyn IdGenerator>, config: IngestConfig) -> Self {
-        Self {
-            store,
-            queue,
-            clock,
-            ids,
-            key_cache: KeyCache::default(),
-            config,
-        }
+        Self(IngestDeps::new(store, queue, clock, ids, config))
     }
 
     /// Answers one request. Never fails: every error is a problem response.
@@ -71,8 +62,8 @@ where
 
     async fn accept(&self, request: &Request) -> Result<BulkResponse, Problem> {
         let (caller, body) = authorized_json_body(
-            &self.store,
-            &self.key_cache,
+            &self.0.store,
+            &self.0.key_cache,
             request,
             Scope::EventsWrite,
             MAX_BULK_BODY_BYTES,
@@ -80,7 +71,7 @@ where
         )
         .await?;
         let raw_events = parse_bulk_envelope(&body).map_err(Problem::validation)?;
-        let now = self.clock.now();
+        let now = self.0.clock.now();
         let events = raw_events
             .iter()
             .enumerate()
@@ -89,12 +80,8 @@ where
                 check_event_size(raw, &at).and_then(|()| parse_custom_event(raw, &at, now))
             })
             .collect();
-        let ports = IngestPorts {
-            store: &self.store,
-            queue: &self.queue,
-            ids: self.ids.as_ref(),
-        };
-        let results = ingest_bulk(&ports, &caller.store_id, events, now, &self.config).await;
+        let ports = self.0.ports();
+        let results = ingest_bulk(&ports, &caller.store_id, events, now, &self.0.config).await;
         Ok(BulkResponse::new(results))
     }
 }

@@ -4,20 +4,12 @@ use std::convert::Infallible;
 
 use bulk_ingest::Handler;
 use lambda_http::{run, service_fn, Error, Request};
-use shared::adapters::wiring::IngestEnvironment;
-use shared::ports::{RandomIds, SystemClock};
+use shared::adapters::wiring::ingest_deps_from_env;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let env = IngestEnvironment::from_env().await?;
-    let handler = Handler::new(
-        env.table,
-        env.queue,
-        Box::new(SystemClock),
-        Box::new(RandomIds),
-        env.config,
-    );
+    let handler = Handler::from(ingest_deps_from_env().await?);
     let handler = &handler;
     run(service_fn(move |request: Request| async move {
         Ok::<_, Infallible>(handler.handle(request).await)

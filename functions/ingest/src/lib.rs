@@ -9,22 +9,20 @@ use shared::domain::api_key::Scope;
 use shared::domain::custom_event::parse_custom_event;
 use shared::domain::limits::MAX_EVENT_BODY_BYTES;
 use shared::domain::validation::Pointer;
-use shared::http::auth::KeyCache;
 use shared::http::body::segment_after;
-use shared::http::edge::{authorized_json_body, request_id};
+use shared::http::edge::{authorized_json_body, request_id, IngestDeps};
 use shared::http::openapi::IngestResponse;
 use shared::http::{json_response, Problem};
 use shared::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
-use shared::service::ingest::{ingest_event, IngestConfig, IngestError, IngestPorts, Ingested};
+use shared::service::ingest::{ingest_event, IngestConfig, IngestError, Ingested};
 
-/// Everything the handler needs, built once per cold start.
-pub struct Handler<S, Q> {
-    pub store: S,
-    pub queue: Q,
-    pub clock: Box<dyn Clock>,
-    pub ids: Box<dyn IdGenerator>,
-    pub key_cache: KeyCache,
-    pub config: IngestConfig,
+/// The endpoint over its dependencies.
+pub struct Handler<S, Q>(IngestDeps<S, Q>);
+
+impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
+    fn from(deps: IngestDeps<S, Q>) -> Self {
+        Self(deps)
+    }
 }
 
 impl<S, Q> Handler<S, Q>
@@ -33,14 +31,7 @@ where
     Q: DispatchQueue + Sync,
 {
     pub fn new(store: S, queue: Q, clock: Box<dyn Clock>, ids: Box<dyn IdGenerator>, config: IngestConfig) -> Self {
-        Self {
-            store,
-            queue,
-            clock,
-            ids,
-            key_cache: KeyCache::default(),
-            config,
-        }
+        Self(IngestDeps::new(store, queue, clock, ids, config))
     }
 
     /// Answers one request. Never fails: every error is a problem response.
@@ -69,22 +60,18 @@ where
 
     async fn accept(&self, request: &Request) -> Result<Ingested, Problem> {
         let (caller, body) = authorized_json_body(
-            &self.store,
-            &self.key_cache,
+            &self.0.store,
+            &self.0.key_cache,
             request,
             Scope::EventsWrite,
             MAX_EVENT_BODY_BYTES,
             "the event",
         )
         .await?;
-        let now = self.clock.now();
+        let now = self.0.clock.now();
         let event = parse_custom_event(&body, &Pointer::root(), now).map_err(Problem::validation)?;
-        let ports = IngestPorts {
-            store: &self.store,
-            queue: &self.queue,
-            ids: self.ids.as_ref(),
-        };
-        ingest_event(&ports, &caller.store_id, &event, now, &self.config)
+        let ports = self.0.ports();
+        ingest_event(&ports, &caller.store_id, &event, now, &self.0.config)
             .await
             .map_err(problem_of)
     }

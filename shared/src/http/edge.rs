@@ -9,7 +9,8 @@ use super::auth::{authorize, Caller, KeyCache};
 use super::body::{bytes_within, parse_json, require_json, segment_after};
 use super::problem::Problem;
 use crate::domain::api_key::Scope;
-use crate::ports::ApiKeyStore;
+use crate::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
+use crate::service::ingest::{IngestConfig, IngestPorts};
 
 /// API Gateway's request id (the one in its access logs), else the Lambda invocation's.
 pub fn request_id(request: &Request) -> Option<String> {
@@ -37,4 +38,35 @@ pub async fn authorized_json_body<K: ApiKeyStore>(
     require_json(request.headers())?;
     let bytes = bytes_within(request.body(), limit, what)?;
     Ok((caller, parse_json(&bytes)?))
+}
+
+/// What an ingest endpoint needs, built once per cold start and borrowed by every request.
+pub struct IngestDeps<S, Q> {
+    pub store: S,
+    pub queue: Q,
+    pub clock: Box<dyn Clock>,
+    pub ids: Box<dyn IdGenerator>,
+    pub key_cache: KeyCache,
+    pub config: IngestConfig,
+}
+
+impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
+    pub fn new(store: S, queue: Q, clock: Box<dyn Clock>, ids: Box<dyn IdGenerator>, config: IngestConfig) -> Self {
+        Self {
+            store,
+            queue,
+            clock,
+            ids,
+            key_cache: KeyCache::default(),
+            config,
+        }
+    }
+
+    pub fn ports(&self) -> IngestPorts<'_, S, Q> {
+        IngestPorts {
+            store: &self.store,
+            queue: &self.queue,
+            ids: self.ids.as_ref(),
+        }
+    }
 }
