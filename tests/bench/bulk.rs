@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use shared::adapters::dynamo::DynamoTable;
 use shared::adapters::sqs::SqsDispatchQueue;
 use shared::domain::api_key::Scope;
+use shared::http::edge::IngestDeps;
 use shared::ports::{IdGenerator, RandomIds, SystemClock};
 use shared::service::admin::{create_store, issue_key};
 use shared::service::ingest::IngestConfig;
@@ -68,20 +69,20 @@ async fn setup() -> Setup {
         .unwrap();
     let queue = || SqsDispatchQueue::new(clients.sqs.clone(), &integration_tests::local_aws().dispatch_queue_url);
     let config = IngestConfig::default();
-    let single = ingest::Handler::new(
+    let single = ingest::Handler::from(IngestDeps::new(
         table.clone(),
         queue(),
         Box::new(SystemClock),
         Box::new(RandomIds),
         config.clone(),
-    );
-    let bulk = bulk_ingest::Handler::new(
+    ));
+    let bulk = bulk_ingest::Handler::from(IngestDeps::new(
         table.clone(),
         queue(),
         Box::new(SystemClock),
         Box::new(RandomIds),
         config,
-    );
+    ));
     let setup = Setup {
         path: format!("/stores/{}/events", store.store_id),
         auth: format!("Bearer {}", key.plaintext),

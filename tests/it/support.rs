@@ -17,6 +17,7 @@ use shared::domain::custom_event::CustomerInput;
 use shared::domain::customer::Customer;
 use shared::domain::event::StoredEvent;
 use shared::domain::ids::{CustomerId, EventId, StoreId};
+use shared::http::edge::IngestDeps;
 use shared::ports::{
     ApiKeyStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Prefetched,
     RandomIds, StoreError,
@@ -71,20 +72,20 @@ impl Fixture {
             .await
             .expect("key issued");
         let clock = TestClock(Arc::new(Mutex::new(now)));
-        let handler = Handler::new(
+        let handler = Handler::from(IngestDeps::new(
             table.clone(),
             dispatch_queue(&clients),
             Box::new(clock.clone()),
             Box::new(RandomIds),
             config.clone(),
-        );
-        let bulk = bulk_ingest::Handler::new(
+        ));
+        let bulk = bulk_ingest::Handler::from(IngestDeps::new(
             table.clone(),
             dispatch_queue(&clients),
             Box::new(clock.clone()),
             Box::new(RandomIds),
             config,
-        );
+        ));
         clients.log.take();
         Self {
             clients,
@@ -155,13 +156,13 @@ impl Fixture {
         S: IngestStore + shared::ports::ApiKeyStore + Sync,
         Q: DispatchQueue + Sync,
     {
-        bulk_ingest::Handler::new(
+        bulk_ingest::Handler::from(IngestDeps::new(
             store,
             queue,
             Box::new(self.clock.clone()),
             Box::new(RandomIds),
             IngestConfig::default(),
-        )
+        ))
     }
 
     /// A handler over the same store and clock with other ports.
@@ -170,13 +171,13 @@ impl Fixture {
         S: IngestStore + shared::ports::ApiKeyStore + Sync,
         Q: DispatchQueue + Sync,
     {
-        Handler::new(
+        Handler::from(IngestDeps::new(
             store,
             queue,
             Box::new(self.clock.clone()),
             Box::new(RandomIds),
             IngestConfig::default(),
-        )
+        ))
     }
 
     pub async fn event(&self, response: &Value) -> StoredEvent {

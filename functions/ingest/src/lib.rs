@@ -1,20 +1,17 @@
 //! `POST /stores/{storeId}/events`: the Redo custom-event endpoint. The handler is a plain async function
 //! over ports, so tests drive it with real adapters against the local AWS and no Lambda runtime.
 
-use std::time::Instant;
-
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use shared::domain::api_key::Scope;
 use shared::domain::custom_event::parse_custom_event;
 use shared::domain::limits::MAX_EVENT_BODY_BYTES;
 use shared::domain::validation::Pointer;
-use shared::http::body::segment_after;
-use shared::http::edge::{authorized_json_body, request_id, IngestDeps};
+use shared::http::edge::{authorized_json_body, respond, IngestDeps};
 use shared::http::openapi::IngestResponse;
-use shared::http::{json_response, Problem};
-use shared::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
-use shared::service::ingest::{ingest_event, IngestConfig, IngestError, Ingested};
+use shared::http::Problem;
+use shared::ports::{ApiKeyStore, DispatchQueue, IngestStore};
+use shared::service::ingest::{ingest_event, IngestError, Ingested};
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, Q>(IngestDeps<S, Q>);
@@ -30,32 +27,17 @@ where
     S: IngestStore + ApiKeyStore + Sync,
     Q: DispatchQueue + Sync,
 {
-    pub fn new(store: S, queue: Q, clock: Box<dyn Clock>, ids: Box<dyn IdGenerator>, config: IngestConfig) -> Self {
-        Self(IngestDeps::new(store, queue, clock, ids, config))
-    }
-
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let started = Instant::now();
-        let request_id = request_id(&request);
-        let path = request.raw_http_path().to_owned();
-        let outcome = self.accept(&request).await;
-        let status = match &outcome {
-            Ok(ingested) => ingested.status.as_str(),
-            Err(problem) => problem.type_.trim_start_matches("/problems/"),
+        let accept = async {
+            self.accept(&request)
+                .await
+                .map(|ingested| IngestResponse::from(&ingested))
         };
-        tracing::info!(
-            request_id = request_id.as_deref().unwrap_or("-"),
-            store_id = segment_after(&path, "stores").unwrap_or("-"),
-            event_id = outcome.as_ref().map(|i| i.event_id.as_str()).unwrap_or("-"),
-            outcome = status,
-            duration_us = started.elapsed().as_micros() as u64,
-            "ingest"
-        );
-        match outcome {
-            Ok(ingested) => json_response(StatusCode::ACCEPTED, &IngestResponse::from(&ingested)),
-            Err(problem) => problem.into_response(&path, request_id.as_deref()),
-        }
+        respond(&request, "ingest", StatusCode::ACCEPTED, accept, |r| {
+            (r.status.clone(), r.event_id.clone())
+        })
+        .await
     }
 
     async fn accept(&self, request: &Request) -> Result<Ingested, Problem> {

@@ -45,7 +45,6 @@ impl KeyCache {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub store_id: StoreId,
-    pub key_id: String,
 }
 
 /// 401 without a valid key; 404 when the path names a store the key does not belong to (exactly what a
@@ -87,6 +86,5 @@ pub async fn authorize<K: ApiKeyStore>(
     }
     Ok(Caller {
         store_id: record.store_id,
-        key_id: record.key_id,
     })
 }

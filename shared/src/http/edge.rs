@@ -1,13 +1,17 @@
 //! What every JSON write endpoint does before it reads a field, in the order clients expect.
 
-use lambda_http::http::Method;
+use std::future::Future;
+use std::time::Instant;
+
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::request::RequestContext;
-use lambda_http::{Request, RequestExt};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::auth::{authorize, Caller, KeyCache};
 use super::body::{bytes_within, parse_json, require_json, segment_after};
-use super::problem::Problem;
+use super::problem::{json_response, Problem};
 use crate::domain::api_key::Scope;
 use crate::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
 use crate::service::ingest::{IngestConfig, IngestPorts};
@@ -17,6 +21,38 @@ pub fn request_id(request: &Request) -> Option<String> {
     match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) if context.request_id.is_some() => context.request_id.clone(),
         _ => request.lambda_context_ref().map(|c| c.request_id.clone()),
+    }
+}
+
+/// One request from start to end: awaits `accept`, writes one log line (request id, store, outcome, the
+/// endpoint's `describe` of a success, duration; never the body or headers) and answers `success` with the
+/// body, or the problem.
+pub async fn respond<T: Serialize>(
+    request: &Request,
+    endpoint: &'static str,
+    success: StatusCode,
+    accept: impl Future<Output = Result<T, Problem>>,
+    describe: impl FnOnce(&T) -> (String, String),
+) -> Response<Body> {
+    let started = Instant::now();
+    let request_id = request_id(request);
+    let path = request.raw_http_path();
+    let outcome = accept.await;
+    let (label, detail) = match &outcome {
+        Ok(body) => describe(body),
+        Err(problem) => (problem.type_.trim_start_matches("/problems/").to_owned(), String::new()),
+    };
+    tracing::info!(
+        endpoint,
+        request_id = request_id.as_deref().unwrap_or("-"),
+        store_id = segment_after(path, "stores").unwrap_or("-"),
+        outcome = label,
+        detail,
+        duration_us = started.elapsed().as_micros() as u64,
+    );
+    match outcome {
+        Ok(body) => json_response(success, &body),
+        Err(problem) => problem.into_response(path, request_id.as_deref()),
     }
 }
 
