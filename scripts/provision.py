@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Creates template.yaml's DynamoDB tables and SQS queues in a local AWS (moto) and prints, as JSON, each
+"""Creates template.yaml's DynamoDB tables, SQS queues and KMS keys in a local AWS (moto) and prints, as JSON, each
 resource's physical name and each function's environment with every !Ref / !GetAtt resolved.
 
 The template is the single list of resources: local and deployed stacks cannot drift.
@@ -47,6 +47,7 @@ class Stack:
                        aws_secret_access_key="test")
         self.dynamodb = boto3.client("dynamodb", **session)
         self.sqs = boto3.client("sqs", **session)
+        self.kms = boto3.client("kms", **session)
         self.refs = {}  # logical id -> what !Ref gives
         self.arns = {}  # logical id -> what !GetAtt X.Arn gives
 
@@ -83,6 +84,11 @@ class Stack:
             url = self.sqs.create_queue(QueueName=self.prefix + logical, Attributes=attributes)["QueueUrl"]
             arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.refs[logical], self.arns[logical] = url, arn
+
+    def create_keys(self):
+        for logical, props in self.resources("AWS::KMS::Key"):
+            key = self.kms.create_key(Description=props.get("Description", logical))["KeyMetadata"]
+            self.refs[logical], self.arns[logical] = key["KeyId"], key["Arn"]
 
     def create_tables(self):
         for logical, props in self.resources("AWS::DynamoDB::Table"):
@@ -123,6 +129,7 @@ def main():
         template = yaml.load(f, Loader=CfnLoader)
     stack = Stack(template, args.endpoint, args.prefix, args.region)
     stack.create_queues()
+    stack.create_keys()
     stack.create_tables()
     result = {"resources": stack.refs, "functions": stack.functions()}
     if args.env_file:

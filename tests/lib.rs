@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
@@ -24,6 +24,8 @@ pub struct LocalAws {
     pub endpoint: String,
     pub table: String,
     pub dispatch_queue_url: String,
+    /// The KMS key that seals subscription secrets.
+    pub secrets_key_id: String,
     pub resources: Value,
 }
 
@@ -68,6 +70,10 @@ pub fn local_aws() -> &'static LocalAws {
             dispatch_queue_url: env["DISPATCH_QUEUE_URL"]
                 .as_str()
                 .expect("DISPATCH_QUEUE_URL")
+                .to_owned(),
+            secrets_key_id: resources["functions"]["SubscriptionsFunction"]["env"]["SECRETS_KEY_ID"]
+                .as_str()
+                .expect("SECRETS_KEY_ID")
                 .to_owned(),
             resources,
         }
@@ -120,7 +126,8 @@ fn start_moto(port: u16) {
     }
 }
 
-/// AWS requests made through clients built by [`Clients::new`], by operation (`DynamoDB_20120810.GetItem`).
+/// AWS requests made through clients built from [`Clients::config`], by operation: the `X-Amz-Target` of JSON
+/// protocols (`DynamoDB_20120810.GetItem`) or the `Action` of query protocols (SNS, STS).
 #[derive(Debug, Clone, Default)]
 pub struct RequestLog(Arc<Mutex<Vec<String>>>);
 
@@ -129,36 +136,68 @@ impl RequestLog {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
 
-    /// Operations only (`GetItem`), in order.
+    /// Operations only (`GetItem`, `Publish`), in order.
     pub fn take_operations(&self) -> Vec<String> {
         self.take()
             .into_iter()
             .map(|target| target.rsplit('.').next().unwrap_or_default().to_owned())
             .collect()
     }
+
+    fn record(&self, request: &HttpRequest) {
+        let operation = match request.headers().get("x-amz-target") {
+            Some(target) => target.to_owned(),
+            None => {
+                let body = request.body().bytes().unwrap_or_default();
+                let body = String::from_utf8_lossy(body);
+                let action = body
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("Action="))
+                    .unwrap_or("unknown");
+                action.to_owned()
+            }
+        };
+        self.0.lock().unwrap().push(operation);
+    }
 }
 
-impl Intercept for RequestLog {
-    fn name(&self) -> &'static str {
-        "RequestLog"
-    }
+/// An HTTP client that logs each request, then sends it with the SDK's own client.
+#[derive(Debug, Clone)]
+struct CountingClient {
+    inner: SharedHttpClient,
+    log: RequestLog,
+}
 
-    fn read_before_transmit(
-        &self,
-        context: &BeforeTransmitInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown");
-        self.0.lock().unwrap().push(target.to_owned());
-        Ok(())
+#[derive(Debug)]
+struct CountingConnector {
+    inner: SharedHttpConnector,
+    log: RequestLog,
+}
+
+impl HttpConnector for CountingConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        self.log.record(&request);
+        self.inner.call(request)
     }
 }
 
-/// SDK clients against the local AWS, each counting its requests into `log`.
+impl HttpClient for CountingClient {
+    fn http_connector(&self, settings: &HttpConnectorSettings, components: &RuntimeComponents) -> SharedHttpConnector {
+        SharedHttpConnector::new(CountingConnector {
+            inner: self.inner.http_connector(settings, components),
+            log: self.log.clone(),
+        })
+    }
+}
+
+/// SDK clients against the local AWS. Every client built from `config` (these, and the ones the dispatch
+/// publisher builds per destination) counts its requests into `log`.
 pub struct Clients {
+    pub config: SdkConfig,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub kms: aws_sdk_kms::Client,
     pub log: RequestLog,
 }
 
@@ -172,17 +211,20 @@ impl Clients {
             .load()
             .await;
         let log = RequestLog::default();
-        let dynamodb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&config)
-                .interceptor(log.clone())
-                .build(),
-        );
-        let sqs = aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::config::Builder::from(&config)
-                .interceptor(log.clone())
-                .build(),
-        );
-        Self { dynamodb, sqs, log }
+        let counting = CountingClient {
+            // moto speaks plain HTTP on loopback.
+            inner: aws_smithy_http_client::Builder::new().build_http(),
+            log: log.clone(),
+        };
+        let config = config.into_builder().http_client(counting).build();
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
+            config,
+            log,
+        }
     }
 }
 
@@ -245,6 +287,12 @@ pub async fn clone_template_table(dynamodb: &aws_sdk_dynamodb::Client, name: &st
 
 /// An API Gateway HTTP API (payload v2) request, deserialized exactly as Lambda would hand it over.
 pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Request {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let parameters: serde_json::Map<String, Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), json!(v)))
+        .collect();
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), json!(v)))
@@ -253,7 +301,8 @@ pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: O
         "version": "2.0",
         "routeKey": format!("{method} /stores/{{storeId}}/events"),
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
+        "queryStringParameters": parameters,
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012",

@@ -9,9 +9,11 @@ use chrono::{DateTime, Utc};
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
-use crate::domain::event::{DedupeRecord, StoredEvent};
+use crate::domain::delivery::{Attempt, DeliveryRecord};
+use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
-use crate::domain::ids::{CustomerId, StoreId};
+use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use crate::domain::subscription::Subscription;
 
 /// A backend call that failed. Outcomes such as "condition not met" are never errors; they are values of
 /// the operation's result type.
@@ -21,6 +23,17 @@ pub struct StoreError {
     pub operation: &'static str,
     pub kind: ErrorKind,
     pub message: String,
+}
+
+impl StoreError {
+    /// `Transient` or `Permanent`: what may be said about an error where its message may not (outbound
+    /// error codes users read).
+    pub fn kind_label(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Transient => "Transient",
+            ErrorKind::Permanent => "Permanent",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,13 +138,190 @@ pub trait IngestStore {
 
 /// The dispatch queue.
 pub trait DispatchQueue {
-    /// Enqueues a stored event for dispatch. At-least-once: dispatch dedupes by event id. An event whose
+    /// Enqueues a stored event for dispatch. At-least-once: dispatch dedupes by its ledger. An event whose
     /// enqueue failed stays pending in the store and is re-enqueued by the recovery sweep.
-    fn enqueue(&self, event: &StoredEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn enqueue(&self, event: &EventRef) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Enqueues many events in as few calls as the queue allows, retrying entries that failed. An error means
     /// some were not enqueued after the retries; they stay pending for the sweep like a failed `enqueue`.
-    fn enqueue_many(&self, events: &[StoredEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn enqueue_many(&self, events: &[EventRef]) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The visibility of messages the dispatch function received.
+pub trait MessageVisibility {
+    /// Hands a received message over again after `delay` rather than the queue's visibility timeout.
+    fn redeliver_after(
+        &self,
+        receipt_handle: &str,
+        delay: std::time::Duration,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Subscriptions of a store, and the ledger records users read through them.
+pub trait SubscriptionStore {
+    /// Stores a new subscription; fails if its id exists.
+    fn create_subscription(&self, subscription: &Subscription) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Replaces a stored subscription. `Ok(false)`, writing nothing, when it does not exist.
+    fn replace_subscription(
+        &self,
+        subscription: &Subscription,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// One subscription of the store (strongly consistent), or `None`; never another store's.
+    fn subscription(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+    ) -> impl Future<Output = Result<Option<Subscription>, StoreError>> + Send;
+
+    /// Every subscription of the store, active or not, by id (so, by creation time).
+    fn subscriptions(&self, store: &StoreId) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
+
+    /// Deletes a subscription. `Ok(false)` when it did not exist.
+    fn delete_subscription(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Marks a subscription inactive with a reason, in place (concurrent edits of other fields survive).
+    /// Returns it as now stored, or `None` when it does not exist.
+    fn deactivate_subscription(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Subscription>, StoreError>> + Send;
+
+    /// Ledger records of a subscription, latest attempt first, at most `limit`.
+    fn deliveries(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
+}
+
+/// A stored event as dispatch finds it.
+#[derive(Debug, Clone)]
+pub struct DispatchState {
+    pub event: StoredEvent,
+    /// Its ledger: one record per (subscription, outbound message) tried so far.
+    pub deliveries: Vec<DeliveryRecord>,
+    /// Whether it still carries the pending-dispatch marker.
+    pub pending: bool,
+}
+
+/// One attempt to append to the ledger.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerEntry {
+    pub subscription_id: SubscriptionId,
+    pub message_id: String,
+    pub message_type: String,
+    pub attempt: Attempt,
+}
+
+/// What becomes of an event's pending-dispatch marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingMarker {
+    /// Every delivery is settled: the event leaves the sweep's index.
+    Clear,
+    /// A retry is scheduled: the sweep leaves the event alone until this time (plus its grace).
+    DueAt(DateTime<Utc>),
+}
+
+/// What dispatch reads and writes.
+pub trait DispatchStore: SubscriptionStore {
+    /// The event and its ledger in one strongly consistent read; `None` when the event does not exist.
+    fn dispatch_state(
+        &self,
+        event: &EventRef,
+    ) -> impl Future<Output = Result<Option<DispatchState>, StoreError>> + Send;
+
+    /// The customer's profile as it is now, or `None`.
+    fn customer_profile(
+        &self,
+        store: &StoreId,
+        id: &CustomerId,
+    ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
+
+    /// Appends `entries` to the ledger and updates the event's marker, all in one atomic write. A record
+    /// already `DELIVERED` is never overwritten: such entries are dropped (a concurrent dispatch delivered it)
+    /// and the rest written. A marker on an event that no longer exists is not recreated.
+    fn record_dispatch(
+        &self,
+        event: &EventRef,
+        entries: &[LedgerEntry],
+        marker: PendingMarker,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The recovery sweep's view of the store.
+pub trait PendingEvents {
+    /// Events still pending whose marker is due before `before`, at most `limit`.
+    fn pending_before(
+        &self,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<EventRef>, StoreError>> + Send;
+
+    /// Moves a pending event's marker to `due_at`; does nothing when it is no longer pending.
+    fn postpone(&self, event: &EventRef, due_at: DateTime<Utc>) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Message attributes every SQS and SNS delivery carries, so subscribers can filter without parsing bodies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageAttributes {
+    pub type_: String,
+    pub entity_type: String,
+    pub operation: String,
+    pub event_name: Option<String>,
+}
+
+/// One message to one subscription's destination.
+#[derive(Debug, Clone)]
+pub struct Delivery<'a> {
+    pub subscription: &'a Subscription,
+    /// The envelope's stable id: the SQS deduplication id, the `webhook-id`.
+    pub message_id: &'a str,
+    pub body: &'a str,
+    pub attributes: &'a MessageAttributes,
+}
+
+/// How a destination answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendOutcome {
+    Delivered,
+    /// Worth retrying later (throttling, 5xx, timeouts). Carries the error code.
+    Transient(String),
+    /// Will never succeed as configured (access denied, not found, HTTP 410). Carries the error code.
+    Permanent(String),
+}
+
+/// Sends messages to subscription destinations.
+pub trait Publisher {
+    /// Sends each delivery, batching those to the same destination (`SendMessageBatch`, `PublishBatch`);
+    /// one outcome per delivery, in order. Never fails as a whole.
+    fn publish(&self, deliveries: &[Delivery<'_>]) -> impl Future<Output = Vec<SendOutcome>> + Send;
+}
+
+/// What a sealed secret is bound to: opening it needs the same store and subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SecretContext {
+    pub store_id: StoreId,
+    pub subscription_id: SubscriptionId,
+}
+
+/// Encryption of stored secrets (destination credentials, webhook signing secrets).
+pub trait SecretBox {
+    /// Encrypts `plaintext` bound to `context`; the result is safe to store.
+    fn seal(&self, plaintext: &str, context: &SecretContext)
+        -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// Decrypts what [`SecretBox::seal`] made with the same context.
+    fn open(&self, sealed: &str, context: &SecretContext) -> impl Future<Output = Result<String, StoreError>> + Send;
 }
 
 /// The time.

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Value};
 use shared::adapters::sqs::SqsDispatchQueue;
+use shared::domain::event::EventRef;
 use shared::domain::ids::EventId;
+use shared::ports::PendingEvents;
 
 use crate::support::{Crash, FaultyStore, Fixture};
 
@@ -57,10 +59,14 @@ async fn when_enqueue_fails_should_still_answer_202_and_leave_the_event_pending(
     // The recovery sweep's read finds it without knowing its id.
     let pending = f
         .table
-        .pending_events(chrono::Utc::now() + chrono::Duration::seconds(1))
+        .pending_before(chrono::Utc::now() + chrono::Duration::seconds(1), 100)
         .await
         .unwrap();
-    assert!(pending.contains(&(f.store_id.clone(), event_id)), "{pending:?}");
+    let event = EventRef {
+        store_id: f.store_id.clone(),
+        event_id,
+    };
+    assert!(pending.contains(&event), "{pending:?}");
 }
 
 #[tokio::test]

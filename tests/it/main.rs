@@ -4,10 +4,12 @@
 mod auth;
 mod bulk;
 mod dedupe;
+mod delivery;
 mod durability;
 mod examples;
 mod identity;
 mod openapi;
+mod pipeline;
 mod requests;
 mod support;
 mod validation;

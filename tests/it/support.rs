@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use ingest::Handler;
-use integration_tests::{apigw_request, clone_template_table, local_aws, read_response, Clients};
+use integration_tests::{apigw_request, clone_template_table, read_response, Clients};
 use serde_json::Value;
 use shared::adapters::dynamo::DynamoTable;
 use shared::adapters::sqs::SqsDispatchQueue;
@@ -48,6 +48,8 @@ pub struct Fixture {
     pub store_id: StoreId,
     pub key: String,
     pub clock: TestClock,
+    /// This fixture's own dispatch queue (the template's, cloned), so tests can drain it without racing.
+    pub dispatch_queue_url: String,
     pub handler: Handler<DynamoTable, SqsDispatchQueue>,
     pub bulk: bulk_ingest::Handler<DynamoTable, SqsDispatchQueue>,
 }
@@ -72,16 +74,17 @@ impl Fixture {
             .await
             .expect("key issued");
         let clock = TestClock(Arc::new(Mutex::new(now)));
+        let dispatch_queue_url = create_queue(&clients, &format!("dispatch-{}", hex_id())).await;
         let handler = Handler::from(IngestDeps::new(
             table.clone(),
-            dispatch_queue(&clients),
+            SqsDispatchQueue::new(clients.sqs.clone(), &dispatch_queue_url),
             Box::new(clock.clone()),
             Box::new(RandomIds),
             config.clone(),
         ));
         let bulk = bulk_ingest::Handler::from(IngestDeps::new(
             table.clone(),
-            dispatch_queue(&clients),
+            SqsDispatchQueue::new(clients.sqs.clone(), &dispatch_queue_url),
             Box::new(clock.clone()),
             Box::new(RandomIds),
             config,
@@ -94,14 +97,15 @@ impl Fixture {
             store_id: store.store_id,
             key: key.plaintext,
             clock,
+            dispatch_queue_url,
             handler,
             bulk,
         }
     }
 
-    /// The dispatch queue provisioned from template.yaml.
+    /// This fixture's dispatch queue.
     pub fn dispatch_queue(&self) -> SqsDispatchQueue {
-        dispatch_queue(&self.clients)
+        SqsDispatchQueue::new(self.clients.sqs.clone(), &self.dispatch_queue_url)
     }
 
     pub fn path(&self) -> String {
@@ -234,8 +238,18 @@ impl Fixture {
     }
 }
 
-fn dispatch_queue(clients: &Clients) -> SqsDispatchQueue {
-    SqsDispatchQueue::new(clients.sqs.clone(), &local_aws().dispatch_queue_url)
+/// A new queue in the local AWS with the dispatch queue's visibility timeout; its URL.
+pub async fn create_queue(clients: &Clients, name: &str) -> String {
+    clients
+        .sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "180")
+        .send()
+        .await
+        .expect("queue created")
+        .queue_url
+        .expect("a queue URL")
 }
 
 /// Where the injected crash happens relative to the commit.
@@ -348,6 +362,6 @@ impl IngestStore for FaultyStore {
     }
 }
 
-fn hex_id() -> String {
+pub fn hex_id() -> String {
     hex::encode(RandomIds.object_id(Utc::now()))
 }

@@ -28,8 +28,8 @@ const MAX_BATCH_GET: usize = 100;
 /// The table and the client to reach it. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DynamoTable {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 /// A store (tenant) as the admin command creates it.
@@ -41,20 +41,24 @@ pub struct StoreRecord {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-fn key((pk, sk): (String, &'static str)) -> Item {
+pub(super) fn key<K: Into<String>>((pk, sk): (String, K)) -> Item {
     HashMap::from([
         (PK.to_owned(), AttributeValue::S(pk)),
-        (SK.to_owned(), AttributeValue::S(sk.to_owned())),
+        (SK.to_owned(), AttributeValue::S(sk.into())),
     ])
 }
 
-fn item_of<T: Serialize>(operation: &'static str, at: (String, &'static str), value: &T) -> Result<Item, StoreError> {
+pub(super) fn item_of<T: Serialize, K: Into<String>>(
+    operation: &'static str,
+    at: (String, K),
+    value: &T,
+) -> Result<Item, StoreError> {
     let mut item: Item = serde_dynamo::to_item(value).map_err(|e| permanent(operation, e))?;
     item.extend(key(at));
     Ok(item)
 }
 
-fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, StoreError> {
+pub(super) fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|e| permanent(operation, e))
 }
 
@@ -81,7 +85,7 @@ fn event_item(event: &StoredEvent) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn event_from_item(mut item: Item) -> Result<StoredEvent, StoreError> {
+pub(super) fn event_from_item(mut item: Item) -> Result<StoredEvent, StoreError> {
     if let Some(AttributeValue::S(text)) = item.remove(EXTRA) {
         let extra: serde_json::Value = serde_json::from_str(&text).map_err(|e| permanent("event item", e))?;
         item.insert(
@@ -119,7 +123,7 @@ impl PrefetchKeys {
     }
 }
 
-fn pk_of(item: &Item) -> Option<&str> {
+pub(super) fn pk_of(item: &Item) -> Option<&str> {
     match item.get(PK) {
         Some(AttributeValue::S(pk)) => Some(pk),
         _ => None,
@@ -134,7 +138,11 @@ impl DynamoTable {
         }
     }
 
-    async fn get(&self, operation: &'static str, at: (String, &'static str)) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn get<K: Into<String>>(
+        &self,
+        operation: &'static str,
+        at: (String, K),
+    ) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -282,41 +290,6 @@ impl DynamoTable {
             .await?
             .map(event_from_item)
             .transpose()
-    }
-
-    /// Events still marked pending that were received before `received_before`, oldest first per shard: what
-    /// the recovery sweep re-enqueues. Reads the sparse `pending` index, one query per shard.
-    pub async fn pending_events(
-        &self,
-        received_before: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<(StoreId, EventId)>, StoreError> {
-        let mut found = Vec::new();
-        for shard in 0..keys::PENDING_SHARDS {
-            let mut start = None;
-            loop {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(keys::PENDING_INDEX)
-                    .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
-                    .expression_attribute_values(":shard", AttributeValue::S(format!("PENDING#{shard}")))
-                    .expression_attribute_values(
-                        ":before",
-                        AttributeValue::N(received_before.timestamp_millis().to_string()),
-                    )
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("query pending", e))?;
-                found.extend(page.items().iter().filter_map(|item| keys::parse_event(pk_of(item)?)));
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
-        }
-        Ok(found)
     }
 
     /// Whether the event still carries the pending-dispatch marker.

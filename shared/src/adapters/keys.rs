@@ -1,8 +1,9 @@
 //! The single table's keys. Every key of tenant data starts with `STORE#<storeId>#`: tenants are walls.
 //! `docs/data-model.md` lists every access pattern; keep the two in step.
 
+use crate::domain::event::EventRef;
 use crate::domain::identity::Identifier;
-use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -40,7 +41,42 @@ pub fn dedupe(store: &StoreId, unique_id: &str) -> (String, &'static str) {
 }
 
 pub fn event(store: &StoreId, id: &EventId) -> (String, &'static str) {
-    (format!("STORE#{store}#EVENT#{id}"), "EVENT")
+    (event_partition(store, id), EVENT_SK)
+}
+
+/// The event's own item in its partition; the partition also holds its delivery ledger.
+pub const EVENT_SK: &str = "EVENT";
+
+pub fn event_partition(store: &StoreId, id: &EventId) -> String {
+    format!("STORE#{store}#EVENT#{id}")
+}
+
+/// Every subscription of a store shares one partition, so dispatch reads them all in one query.
+pub fn subscriptions(store: &StoreId) -> String {
+    format!("STORE#{store}#SUBSCRIPTIONS")
+}
+
+pub fn subscription(store: &StoreId, id: &SubscriptionId) -> (String, String) {
+    (subscriptions(store), format!("SUB#{id}"))
+}
+
+/// Ledger records live in their event's partition: one query reads an event with its whole ledger.
+pub const DELIVERY_SK_PREFIX: &str = "DELIVERY#";
+
+pub fn delivery(event: &EventRef, subscription: &SubscriptionId, message_id: &str) -> (String, String) {
+    (
+        event_partition(&event.store_id, &event.event_id),
+        format!("{DELIVERY_SK_PREFIX}{subscription}#{message_id}"),
+    )
+}
+
+/// The `deliveries` index: ledger records by subscription, latest attempt first.
+pub const DELIVERIES_INDEX: &str = "deliveries";
+pub const DELIVERIES_OF: &str = "deliveriesOf";
+pub const DELIVERY_ATTEMPT_MS: &str = "lastAttemptMs";
+
+pub fn deliveries_of(store: &StoreId, subscription: &SubscriptionId) -> String {
+    format!("STORE#{store}#SUB#{subscription}")
 }
 
 /// The store and event ids of an event's `pk`.

@@ -1,10 +1,14 @@
 //! Adapters: the ports implemented on AWS. SDK errors become [`crate::ports::StoreError`] here, and
 //! conditional-check failures become outcomes.
 
+pub mod dispatch_table;
 pub mod dynamo;
 pub mod errors;
 pub mod keys;
+pub mod kms;
+pub mod publisher;
 pub mod sqs;
+pub mod webhook;
 pub mod wiring;
 
 /// Loads the AWS configuration from the environment (region, credentials, and `AWS_ENDPOINT_URL` for the

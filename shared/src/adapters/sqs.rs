@@ -6,8 +6,8 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
 use super::errors::{permanent, sdk_error};
-use crate::domain::event::StoredEvent;
-use crate::ports::{DispatchQueue, ErrorKind, StoreError};
+use crate::domain::event::EventRef;
+use crate::ports::{DispatchQueue, ErrorKind, MessageVisibility, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct SqsDispatchQueue {
@@ -38,14 +38,14 @@ const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Sends of entries that failed in a batch, before giving up on them (they stay pending for the sweep).
 const BATCH_ATTEMPTS: usize = 4;
 
-fn attributes(event: &StoredEvent) -> Result<HashMap<String, MessageAttributeValue>, StoreError> {
+fn attributes(event: &EventRef) -> Result<HashMap<String, MessageAttributeValue>, StoreError> {
     Ok(HashMap::from([
         ("storeId".to_owned(), string_attribute(event.store_id.as_str())?),
         ("eventId".to_owned(), string_attribute(event.event_id.as_str())?),
     ]))
 }
 
-fn body(event: &StoredEvent) -> Result<String, StoreError> {
+fn body(event: &EventRef) -> Result<String, StoreError> {
     serde_json::to_string(event).map_err(|e| permanent("enqueue", e))
 }
 
@@ -68,7 +68,7 @@ fn batches(bodies: &[String]) -> Vec<std::ops::Range<usize>> {
 }
 
 impl DispatchQueue for SqsDispatchQueue {
-    async fn enqueue(&self, event: &StoredEvent) -> Result<(), StoreError> {
+    async fn enqueue(&self, event: &EventRef) -> Result<(), StoreError> {
         self.client
             .send_message()
             .queue_url(&self.queue_url)
@@ -80,7 +80,7 @@ impl DispatchQueue for SqsDispatchQueue {
         Ok(())
     }
 
-    async fn enqueue_many(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+    async fn enqueue_many(&self, events: &[EventRef]) -> Result<(), StoreError> {
         let bodies = events.iter().map(body).collect::<Result<Vec<_>, _>>()?;
         let mut unsent = 0;
         for range in batches(&bodies) {
@@ -129,6 +129,20 @@ impl DispatchQueue for SqsDispatchQueue {
                 message: format!("{unsent} of {} events not enqueued; they stay pending", events.len()),
             })
         }
+    }
+}
+
+impl MessageVisibility for SqsDispatchQueue {
+    async fn redeliver_after(&self, receipt_handle: &str, delay: std::time::Duration) -> Result<(), StoreError> {
+        self.client
+            .change_message_visibility()
+            .queue_url(&self.queue_url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(i32::try_from(delay.as_secs()).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("change visibility", e))?;
+        Ok(())
     }
 }
 

@@ -1,10 +1,16 @@
-//! Configuration of the ingest functions from their environment, read once at init; fails fast when wrong.
+//! Configuration of the functions from their environment, read once at init; fails fast when wrong.
 
 use super::dynamo::DynamoTable;
+use super::kms::KmsSecretBox;
+use super::publisher::AwsPublisher;
 use super::sqs::SqsDispatchQueue;
-use crate::http::edge::IngestDeps;
+use super::webhook::WebhookClient;
+use crate::domain::subscription_input::DestinationPolicy;
+use crate::http::auth::KeyCache;
+use crate::http::edge::{IngestDeps, SubscriptionDeps};
 use crate::ports::{RandomIds, SystemClock};
 use crate::service::ingest::IngestConfig;
+use crate::service::sweep::SweepConfig;
 
 /// The dependencies of a function that ingests events, from `TABLE_NAME`, `DISPATCH_QUEUE_URL` and
 /// `DEDUPE_WINDOW_SECONDS`, with the system clock and random ids. Builds the clients; touches no network.
@@ -12,10 +18,7 @@ pub async fn ingest_deps_from_env() -> Result<IngestDeps<DynamoTable, SqsDispatc
     let table = required("TABLE_NAME")?;
     let queue_url = required("DISPATCH_QUEUE_URL")?;
     let mut config = IngestConfig::default();
-    if let Ok(seconds) = std::env::var("DEDUPE_WINDOW_SECONDS") {
-        let seconds: i64 = seconds
-            .parse()
-            .map_err(|_| "DEDUPE_WINDOW_SECONDS must be a whole number of seconds".to_owned())?;
+    if let Some(seconds) = seconds("DEDUPE_WINDOW_SECONDS")? {
         config.dedupe_window = chrono::Duration::seconds(seconds);
     }
     let aws = super::aws_config().await;
@@ -28,6 +31,69 @@ pub async fn ingest_deps_from_env() -> Result<IngestDeps<DynamoTable, SqsDispatc
     ))
 }
 
+/// Local mode (`LOCAL_MODE=true`, set only by the local stack): destinations may be `http` and private.
+pub fn destination_policy_from_env() -> DestinationPolicy {
+    DestinationPolicy {
+        allow_private_targets: std::env::var("LOCAL_MODE").is_ok_and(|v| v == "true"),
+    }
+}
+
+/// The subscriptions endpoint: `TABLE_NAME`, `SECRETS_KEY_ID` (the KMS key that seals credentials), `LOCAL_MODE`.
+pub async fn subscriptions_deps_from_env() -> Result<SubscriptionDeps<DynamoTable, KmsSecretBox>, String> {
+    let table = required("TABLE_NAME")?;
+    let key_id = required("SECRETS_KEY_ID")?;
+    let aws = super::aws_config().await;
+    Ok(SubscriptionDeps {
+        store: DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
+        secrets: KmsSecretBox::new(aws_sdk_kms::Client::new(&aws), key_id),
+        clock: Box::new(SystemClock),
+        ids: Box::new(RandomIds),
+        key_cache: KeyCache::default(),
+        policy: destination_policy_from_env(),
+    })
+}
+
+/// Dispatch: the table, the publisher (KMS to open credentials, webhooks per `LOCAL_MODE`), and the
+/// dispatch queue (`DISPATCH_QUEUE_URL`) whose messages' visibility it sets for retries.
+pub async fn dispatch_deps_from_env() -> Result<(DynamoTable, AwsPublisher, SqsDispatchQueue), String> {
+    let table = required("TABLE_NAME")?;
+    let queue_url = required("DISPATCH_QUEUE_URL")?;
+    let aws = super::aws_config().await;
+    let secrets = KmsSecretBox::new(aws_sdk_kms::Client::new(&aws), "");
+    let webhooks = WebhookClient::new(destination_policy_from_env().allow_private_targets);
+    Ok((
+        DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
+        AwsPublisher::new(aws.clone(), secrets, webhooks),
+        SqsDispatchQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url),
+    ))
+}
+
+/// The scheduler: the table and dispatch queue of the recovery sweep, and its grace (`SWEEP_GRACE_SECONDS`).
+pub async fn sweep_deps_from_env() -> Result<(DynamoTable, SqsDispatchQueue, SweepConfig), String> {
+    let table = required("TABLE_NAME")?;
+    let queue_url = required("DISPATCH_QUEUE_URL")?;
+    let mut config = SweepConfig::default();
+    if let Some(seconds) = seconds("SWEEP_GRACE_SECONDS")? {
+        config.grace = chrono::Duration::seconds(seconds);
+    }
+    let aws = super::aws_config().await;
+    Ok((
+        DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
+        SqsDispatchQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url),
+        config,
+    ))
+}
+
 fn required(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} must be set"))
+}
+
+fn seconds(name: &str) -> Result<Option<i64>, String> {
+    match std::env::var(name) {
+        Ok(raw) => raw
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{name} must be a whole number of seconds")),
+        Err(_) => Ok(None),
+    }
 }

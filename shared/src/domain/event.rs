@@ -39,6 +39,24 @@ pub struct StoredEvent {
     pub payload_hash: String,
 }
 
+impl StoredEvent {
+    pub fn event_ref(&self) -> EventRef {
+        EventRef {
+            store_id: self.store_id.clone(),
+            event_id: self.event_id.clone(),
+        }
+    }
+}
+
+/// A stored event by key: what the dispatch queue carries. Dispatch reads the event itself, so a message is
+/// small and a re-enqueued event is always dispatched as currently stored.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRef {
+    pub store_id: StoreId,
+    pub event_id: EventId,
+}
+
 /// How the customer was found, recorded on the event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

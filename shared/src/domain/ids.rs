@@ -73,6 +73,12 @@ object_id!(
     "event id"
 );
 
+object_id!(
+    /// An event subscription of a store.
+    SubscriptionId,
+    "subscription id"
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,12 +5,19 @@ pub mod bulk_envelope;
 pub mod currency;
 pub mod custom_event;
 pub mod customer;
+pub mod delivery;
 pub mod event;
 pub mod identity;
 pub mod ids;
 pub mod limits;
+pub mod network;
+pub mod outbound;
+pub mod retry;
+pub mod subscription;
+pub mod subscription_input;
 pub mod validation;
 pub mod values;
+pub mod webhook_signature;
 
 #[cfg(test)]
 mod custom_event_tests;

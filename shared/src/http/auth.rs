@@ -56,6 +56,52 @@ pub async fn authorize<K: ApiKeyStore>(
     path_store: &str,
     scope: Scope,
 ) -> Result<Caller, Problem> {
+    let record = authenticate(keys, cache, headers).await?;
+    if StoreId::parse(path_store).ok().as_ref() != Some(&record.store_id) {
+        return Err(Problem::not_found("Store"));
+    }
+    require_scope(record, scope)
+}
+
+/// The tenant header of the Event Collector API.
+pub const TENANT_HEADER: &str = "x-twc-tenant";
+
+/// For the `/api/v1` endpoints, where the tenant is the key's store: 401 without a valid key; 403 when an
+/// `X-TWC-Tenant` header names another tenant (the caller named it, so this reveals nothing) or the key
+/// lacks `scope`.
+pub async fn authorize_tenant<K: ApiKeyStore>(
+    keys: &K,
+    cache: &KeyCache,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<Caller, Problem> {
+    let record = authenticate(keys, cache, headers).await?;
+    if let Some(tenant) = headers.get(TENANT_HEADER) {
+        let named = tenant.to_str().unwrap_or_default().trim();
+        if StoreId::parse(named).ok().as_ref() != Some(&record.store_id) {
+            return Err(Problem::forbidden_tenant());
+        }
+    }
+    require_scope(record, scope)
+}
+
+fn require_scope(record: ApiKeyRecord, scope: Scope) -> Result<Caller, Problem> {
+    if !record.scopes.contains(&scope) {
+        return Err(Problem::forbidden(format!(
+            "this key does not have the '{scope}' scope"
+        )));
+    }
+    Ok(Caller {
+        store_id: record.store_id,
+    })
+}
+
+/// The key's record, from the cache or the store; 401 when there is no valid key.
+async fn authenticate<K: ApiKeyStore>(
+    keys: &K,
+    cache: &KeyCache,
+    headers: &HeaderMap,
+) -> Result<ApiKeyRecord, Problem> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -76,15 +122,5 @@ pub async fn authorize<K: ApiKeyStore>(
             record
         }
     };
-    if StoreId::parse(path_store).ok().as_ref() != Some(&record.store_id) {
-        return Err(Problem::not_found("Store"));
-    }
-    if !record.scopes.contains(&scope) {
-        return Err(Problem::forbidden(format!(
-            "this key does not have the '{scope}' scope"
-        )));
-    }
-    Ok(Caller {
-        store_id: record.store_id,
-    })
+    Ok(record)
 }

@@ -13,6 +13,7 @@ use super::auth::{authorize, Caller, KeyCache};
 use super::body::{bytes_within, parse_json, require_json, segment_after};
 use super::problem::{json_response, Problem};
 use crate::domain::api_key::Scope;
+use crate::domain::subscription_input::DestinationPolicy;
 use crate::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
 use crate::service::ingest::{IngestConfig, IngestPorts};
 
@@ -34,13 +35,41 @@ pub async fn respond<T: Serialize>(
     accept: impl Future<Output = Result<T, Problem>>,
     describe: impl FnOnce(&T) -> (String, String),
 ) -> Response<Body> {
+    let reply = async {
+        let body = accept.await?;
+        let (label, detail) = describe(&body);
+        Ok(Reply {
+            status: success,
+            body: Some(serde_json::to_value(&body).expect("responses serialise")),
+            label,
+            detail,
+        })
+    };
+    respond_reply(request, endpoint, reply).await
+}
+
+/// A success: its status, its body (`None` for no content), and what the log line says of it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Option<Value>,
+    pub label: String,
+    pub detail: String,
+}
+
+/// [`respond`] for endpoints whose successes differ in status or have no body.
+pub async fn respond_reply(
+    request: &Request,
+    endpoint: &'static str,
+    accept: impl Future<Output = Result<Reply, Problem>>,
+) -> Response<Body> {
     let started = Instant::now();
     let request_id = request_id(request);
     let path = request.raw_http_path();
     let outcome = accept.await;
     let (label, detail) = match &outcome {
-        Ok(body) => describe(body),
-        Err(problem) => (problem.type_.trim_start_matches("/problems/").to_owned(), String::new()),
+        Ok(reply) => (reply.label.as_str(), reply.detail.as_str()),
+        Err(problem) => (problem.type_.trim_start_matches("/problems/"), ""),
     };
     tracing::info!(
         endpoint,
@@ -51,7 +80,16 @@ pub async fn respond<T: Serialize>(
         duration_us = started.elapsed().as_micros() as u64,
     );
     match outcome {
-        Ok(body) => json_response(success, &body),
+        Ok(Reply {
+            status,
+            body: Some(body),
+            ..
+        }) => json_response(status, &body),
+        Ok(Reply { status, body: None, .. }) => {
+            let mut response = Response::new(Body::Empty);
+            *response.status_mut() = status;
+            response
+        }
         Err(problem) => problem.into_response(path, request_id.as_deref()),
     }
 }
@@ -105,4 +143,14 @@ impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
             ids: self.ids.as_ref(),
         }
     }
+}
+
+/// What the subscriptions endpoint needs, built once per cold start.
+pub struct SubscriptionDeps<S, B> {
+    pub store: S,
+    pub secrets: B,
+    pub clock: Box<dyn Clock>,
+    pub ids: Box<dyn IdGenerator>,
+    pub key_cache: KeyCache,
+    pub policy: DestinationPolicy,
 }

@@ -5,5 +5,6 @@ pub mod body;
 pub mod edge;
 pub mod openapi;
 pub mod problem;
+pub mod subscription_view;
 
 pub use problem::{json_response, Problem, ProblemDetails};

@@ -104,6 +104,15 @@ impl Problem {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "API key lacks a scope", detail)
     }
 
+    pub fn forbidden_tenant() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "wrong-tenant",
+            "X-TWC-Tenant names another tenant",
+            "the X-TWC-Tenant header must be the store id the API key belongs to (or be left out)",
+        )
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

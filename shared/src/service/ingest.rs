@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::custom_event::CustomEvent;
 use crate::domain::customer::{Customer, ProfileField};
-use crate::domain::event::{DedupeRecord, IdentityOutcome, StoredEvent};
+use crate::domain::event::{DedupeRecord, EventRef, IdentityOutcome, StoredEvent};
 use crate::domain::identity::{attach_identifiers, resolve, Identifier, MatchedBy, Target};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::ports::{
@@ -87,7 +87,7 @@ pub struct Preloaded {
 #[derive(Debug)]
 pub struct Stored {
     pub ingested: Ingested,
-    pub to_enqueue: Option<StoredEvent>,
+    pub to_enqueue: Option<EventRef>,
 }
 
 /// Ingests one validated event for `store`. The event is durable when this returns `Ok`; the enqueue is
@@ -209,7 +209,7 @@ pub async fn store_event<S: IngestStore>(
                 };
                 return Ok(Stored {
                     ingested,
-                    to_enqueue: Some(commit.event),
+                    to_enqueue: Some(commit.event.event_ref()),
                 });
             }
             CommitOutcome::Duplicate(record) => return duplicate_or_conflict(record, &payload_hash),

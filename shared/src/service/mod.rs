@@ -2,4 +2,7 @@
 
 pub mod admin;
 pub mod bulk;
+pub mod dispatch;
 pub mod ingest;
+pub mod subscriptions;
+pub mod sweep;

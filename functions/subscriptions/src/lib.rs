@@ -1,0 +1,250 @@
+//! `/api/v1/event-subscription`: create, list, read, update, deactivate and delete subscriptions, rotate a
+//! webhook's signing secret, and read a subscription's delivery attempts. The tenant is the API key's store.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+use shared::domain::api_key::Scope;
+use shared::domain::ids::{StoreId, SubscriptionId};
+use shared::domain::subscription_input::parse_subscription;
+use shared::http::auth::authorize_tenant;
+use shared::http::body::{bytes_within, parse_json, require_json};
+use shared::http::edge::{respond_reply, Reply, SubscriptionDeps};
+use shared::http::subscription_view::{DeliveryView, SubscriptionView};
+use shared::http::Problem;
+use shared::ports::{ApiKeyStore, SecretBox, SubscriptionStore};
+use shared::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
+
+/// The collection's path; items are `{BASE}/{id}`.
+pub const BASE: &str = "/api/v1/event-subscription";
+/// Subscription bodies are small; this is generous.
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const DEFAULT_DELIVERIES: usize = 50;
+const MAX_DELIVERIES: usize = 200;
+
+/// The endpoint over its dependencies.
+pub struct Handler<S, B>(SubscriptionDeps<S, B>);
+
+impl<S, B> From<SubscriptionDeps<S, B>> for Handler<S, B> {
+    fn from(deps: SubscriptionDeps<S, B>) -> Self {
+        Self(deps)
+    }
+}
+
+/// The route of a request, from the raw path (independent of the router's path parameters).
+enum Route<'a> {
+    Collection,
+    Item(&'a str),
+    Action(&'a str, &'a str),
+}
+
+fn route(path: &str) -> Option<Route<'_>> {
+    let rest = &path[path.find(BASE)? + BASE.len()..];
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => Some(Route::Collection),
+        [id] => Some(Route::Item(id)),
+        [id, action] => Some(Route::Action(id, action)),
+        _ => None,
+    }
+}
+
+fn ok(status: StatusCode, label: &str, body: Option<Value>) -> Result<Reply, Problem> {
+    Ok(Reply {
+        status,
+        body,
+        label: label.to_owned(),
+        detail: String::new(),
+    })
+}
+
+fn view(saved: &Saved) -> Value {
+    let view = SubscriptionView::new(&saved.subscription, saved.new_signing_secret.clone());
+    serde_json::to_value(view).expect("views serialise")
+}
+
+fn problem_of(error: SubscriptionError) -> Problem {
+    match error {
+        SubscriptionError::NotFound => Problem::not_found("Subscription"),
+        SubscriptionError::MissingId => Problem::validation(vec![shared::domain::validation::FieldError {
+            pointer: "/id".to_owned(),
+            detail: "is required: the id of the subscription to update".to_owned(),
+        }]),
+        SubscriptionError::NotAWebhook => Problem::conflict(
+            "not-a-webhook",
+            "Only webhook subscriptions have a signing secret",
+            "this subscription's destination is not a WEBHOOK",
+            "/destination/type",
+        ),
+        SubscriptionError::Store(error) => store_problem(error),
+    }
+}
+
+fn store_problem(error: shared::ports::StoreError) -> Problem {
+    tracing::error!(%error, "store call failed");
+    Problem::from_store_error(&error)
+}
+
+impl<S, B> Handler<S, B>
+where
+    S: SubscriptionStore + ApiKeyStore + Sync,
+    B: SecretBox + Sync,
+{
+    /// Answers one request. Never fails: every error is a problem response.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        respond_reply(&request, "subscriptions", self.accept(&request)).await
+    }
+
+    fn ports(&self) -> SubscriptionPorts<'_, S, B> {
+        SubscriptionPorts {
+            store: &self.0.store,
+            secrets: &self.0.secrets,
+            ids: self.0.ids.as_ref(),
+        }
+    }
+
+    async fn accept(&self, request: &Request) -> Result<Reply, Problem> {
+        let route = route(request.raw_http_path()).ok_or_else(|| Problem::not_found("Resource"))?;
+        let method = request.method().clone();
+        let scope = if method == Method::GET {
+            Scope::SubscriptionsRead
+        } else {
+            Scope::SubscriptionsWrite
+        };
+        let caller = authorize_tenant(&self.0.store, &self.0.key_cache, request.headers(), scope).await?;
+        let store_id = &caller.store_id;
+        let now = self.0.clock.now();
+        match (route, method) {
+            (Route::Collection, Method::GET) => {
+                let all = self.0.store.subscriptions(store_id).await.map_err(store_problem)?;
+                let views: Vec<_> = all.iter().map(|s| SubscriptionView::new(s, None)).collect();
+                ok(
+                    StatusCode::OK,
+                    "listed",
+                    Some(serde_json::to_value(views).expect("views serialise")),
+                )
+            }
+            (Route::Collection, Method::POST) => {
+                let input =
+                    parse_subscription(&self.json_body(request)?, self.0.policy).map_err(Problem::validation)?;
+                let saved = subscriptions::create(&self.ports(), store_id, input, now)
+                    .await
+                    .map_err(problem_of)?;
+                ok(StatusCode::CREATED, "created", Some(view(&saved)))
+            }
+            (Route::Collection, Method::PUT) => {
+                let input =
+                    parse_subscription(&self.json_body(request)?, self.0.policy).map_err(Problem::validation)?;
+                let saved = subscriptions::replace(&self.ports(), store_id, input, now)
+                    .await
+                    .map_err(problem_of)?;
+                ok(StatusCode::OK, "updated", Some(view(&saved)))
+            }
+            (Route::Collection, _) => Err(Problem::method_not_allowed("GET, POST, PUT")),
+            (Route::Item(id), Method::GET) => {
+                let found = self.find(store_id, id).await?;
+                ok(
+                    StatusCode::OK,
+                    "found",
+                    Some(view(&Saved {
+                        subscription: found,
+                        new_signing_secret: None,
+                    })),
+                )
+            }
+            (Route::Item(id), Method::DELETE) => {
+                let id = parse_id(id)?;
+                match self
+                    .0
+                    .store
+                    .delete_subscription(store_id, &id)
+                    .await
+                    .map_err(store_problem)?
+                {
+                    true => ok(StatusCode::NO_CONTENT, "deleted", None),
+                    false => Err(Problem::not_found("Subscription")),
+                }
+            }
+            (Route::Item(_), _) => Err(Problem::method_not_allowed("GET, DELETE")),
+            (Route::Action(id, "deactivate"), Method::PUT) => {
+                let id = parse_id(id)?;
+                let deactivated = self
+                    .0
+                    .store
+                    .deactivate_subscription(store_id, &id, "deactivated through the API", now)
+                    .await
+                    .map_err(store_problem)?
+                    .ok_or_else(|| Problem::not_found("Subscription"))?;
+                ok(
+                    StatusCode::OK,
+                    "deactivated",
+                    Some(view(&Saved {
+                        subscription: deactivated,
+                        new_signing_secret: None,
+                    })),
+                )
+            }
+            (Route::Action(id, "rotate-secret"), Method::POST) => {
+                let id = parse_id(id)?;
+                let saved = subscriptions::rotate_secret(&self.ports(), store_id, &id, now)
+                    .await
+                    .map_err(problem_of)?;
+                ok(StatusCode::OK, "rotated", Some(view(&saved)))
+            }
+            (Route::Action(id, "deliveries"), Method::GET) => {
+                let found = self.find(store_id, id).await?;
+                let limit = deliveries_limit(request)?;
+                let records = self
+                    .0
+                    .store
+                    .deliveries(store_id, &found.subscription_id, limit)
+                    .await
+                    .map_err(store_problem)?;
+                let views: Vec<DeliveryView> = records.into_iter().map(DeliveryView::from).collect();
+                ok(
+                    StatusCode::OK,
+                    "listed",
+                    Some(serde_json::to_value(views).expect("views serialise")),
+                )
+            }
+            (Route::Action(_, "deactivate"), _) => Err(Problem::method_not_allowed("PUT")),
+            (Route::Action(_, "rotate-secret"), _) => Err(Problem::method_not_allowed("POST")),
+            (Route::Action(_, "deliveries"), _) => Err(Problem::method_not_allowed("GET")),
+            (Route::Action(..), _) => Err(Problem::not_found("Resource")),
+        }
+    }
+
+    async fn find(&self, store_id: &StoreId, id: &str) -> Result<shared::domain::subscription::Subscription, Problem> {
+        let id = parse_id(id)?;
+        self.0
+            .store
+            .subscription(store_id, &id)
+            .await
+            .map_err(store_problem)?
+            .ok_or_else(|| Problem::not_found("Subscription"))
+    }
+
+    fn json_body(&self, request: &Request) -> Result<Value, Problem> {
+        require_json(request.headers())?;
+        parse_json(&bytes_within(request.body(), MAX_BODY_BYTES, "the subscription")?)
+    }
+}
+
+/// A malformed id names no subscription: 404, like a missing one.
+fn parse_id(raw: &str) -> Result<SubscriptionId, Problem> {
+    SubscriptionId::parse(raw).map_err(|_| Problem::not_found("Subscription"))
+}
+
+fn deliveries_limit(request: &Request) -> Result<usize, Problem> {
+    let params = request.query_string_parameters();
+    let Some(raw) = params.first("limit") else {
+        return Ok(DEFAULT_DELIVERIES);
+    };
+    match raw.parse::<usize>() {
+        Ok(n) if (1..=MAX_DELIVERIES).contains(&n) => Ok(n),
+        _ => Err(Problem::validation(vec![shared::domain::validation::FieldError {
+            pointer: String::new(),
+            detail: format!("query parameter 'limit' must be a whole number from 1 to {MAX_DELIVERIES}"),
+        }])),
+    }
+}

@@ -1,0 +1,58 @@
+//! The delivery ledger: one record per (event, subscription, outbound message), so a redelivered dispatch
+//! message does not send again what was delivered, and users can read what happened to each attempt.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{EventId, StoreId, SubscriptionId};
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeliveryStatus {
+    /// The destination accepted it. Final: never sent again.
+    Delivered,
+    /// A transient failure; it will be tried again.
+    Failed,
+    /// The destination refused it for good (access denied, not found, HTTP 410); the subscription was deactivated.
+    Rejected,
+    /// Every attempt failed; the dispatch message went to the dead-letter queue. A redrive tries again.
+    Exhausted,
+}
+
+impl DeliveryStatus {
+    /// Whether the event needs nothing more for this delivery.
+    pub fn is_settled(self) -> bool {
+        !matches!(self, DeliveryStatus::Failed)
+    }
+}
+
+/// One attempt, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub status: DeliveryStatus,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: DateTime<Utc>,
+    /// The destination's error code (`AWS.SimpleQueueService.NonExistentQueue`, `HTTP 503`, `Timeout` …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The ledger record of one outbound message to one subscription.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryRecord {
+    pub store_id: StoreId,
+    pub event_id: EventId,
+    pub subscription_id: SubscriptionId,
+    pub message_id: String,
+    /// `customer.created` …
+    pub message_type: String,
+    pub status: DeliveryStatus,
+    pub attempts: Vec<Attempt>,
+    pub last_attempt_at: DateTime<Utc>,
+}
+
+/// How long ledger records are kept.
+pub const DELIVERY_RETENTION_DAYS: i64 = 30;

@@ -1,0 +1,234 @@
+//! What subscribers receive: the outbound messages a stored event gives rise to, and their envelope.
+//!
+//! One stored custom event yields the event itself (`custom_event.created`) and, when ingest created or
+//! changed the customer, a `customer.created` or `customer.updated` message. Each message has an id that
+//! is stable across retries, redeliveries and sweeps, so subscribers can drop the duplicates that
+//! at-least-once delivery can still produce.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+
+use super::customer::Customer;
+use super::event::StoredEvent;
+use super::ids::{CustomerId, EventId, StoreId};
+use super::subscription::{EntityType, Operation, Subject};
+use super::values::PropertyValue;
+
+/// `entityType` of custom (Redo-style) events in envelopes and message attributes.
+pub const CUSTOM_EVENT_ENTITY: &str = "CUSTOM_EVENT";
+
+/// One message a stored event sends to the subscriptions it matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outbound {
+    /// Stable: the event id, with `-customer` for the customer message.
+    pub id: String,
+    pub subject: Subject,
+    pub operation: Operation,
+    pub changed_fields: Vec<String>,
+}
+
+impl Outbound {
+    /// `customer.created`, `order.updated`, `custom_event.created`.
+    pub fn type_name(&self) -> String {
+        format!(
+            "{}.{}",
+            self.entity_name().to_ascii_lowercase(),
+            self.operation.action()
+        )
+    }
+
+    pub fn entity_name(&self) -> &str {
+        match &self.subject {
+            Subject::Entity(entity) => entity.name(),
+            Subject::CustomEvent(_) => CUSTOM_EVENT_ENTITY,
+        }
+    }
+
+    pub fn event_name(&self) -> Option<&str> {
+        match &self.subject {
+            Subject::CustomEvent(name) => Some(name),
+            Subject::Entity(_) => None,
+        }
+    }
+
+    pub fn is_about_customer(&self) -> bool {
+        self.subject == Subject::Entity(EntityType::Customer)
+    }
+}
+
+/// The outbound messages of a stored event.
+pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
+    let mut messages = vec![Outbound {
+        id: event.event_id.to_string(),
+        subject: Subject::CustomEvent(event.event_name.clone()),
+        operation: Operation::Create,
+        changed_fields: Vec::new(),
+    }];
+    let customer_operation = if event.identity.customer_created {
+        Some(Operation::Create)
+    } else if !event.changed_fields.is_empty() {
+        Some(Operation::Change)
+    } else {
+        None
+    };
+    if let Some(operation) = customer_operation {
+        messages.push(Outbound {
+            id: format!("{}-customer", event.event_id),
+            subject: Subject::Entity(EntityType::Customer),
+            operation,
+            changed_fields: if operation == Operation::Change {
+                event.changed_fields.clone()
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    messages
+}
+
+/// The JSON every destination receives (the SQS message body, the SNS message, the webhook request body).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Envelope<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub entity_type: &'a str,
+    pub operation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<&'a str>,
+    pub occurred_at: String,
+    pub store_id: &'a StoreId,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub changed_fields: &'a [String],
+    pub data: Value,
+}
+
+/// `data` of a custom event message: the event as stored, without internals.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomEventData<'a> {
+    event_id: &'a EventId,
+    event_name: &'a str,
+    customer_id: &'a CustomerId,
+    occurred_at: String,
+    received_at: String,
+    data: &'a BTreeMap<String, PropertyValue>,
+    #[serde(skip_serializing_if = "Option::is_none", rename = "$extra")]
+    extra: Option<&'a Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_currency: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unique_id: Option<&'a str>,
+}
+
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The envelope of `message` for `event`. `customer` is the customer's profile as it is now; it is needed
+/// only for customer messages (`data` is then the profile).
+pub fn envelope<'a>(event: &'a StoredEvent, message: &'a Outbound, customer: Option<&Customer>) -> Envelope<'a> {
+    let data = if message.is_about_customer() {
+        customer
+            .map(|c| serde_json::to_value(c).expect("customers serialise"))
+            .unwrap_or_else(|| serde_json::json!({"customerId": event.customer_id}))
+    } else {
+        serde_json::to_value(CustomEventData {
+            event_id: &event.event_id,
+            event_name: &event.event_name,
+            customer_id: &event.customer_id,
+            occurred_at: timestamp(event.occurred_at),
+            received_at: timestamp(event.received_at),
+            data: &event.data,
+            extra: event.extra.as_ref(),
+            value: event.value.as_ref(),
+            value_currency: event.value_currency.as_deref(),
+            unique_id: event.unique_id.as_deref(),
+        })
+        .expect("events serialise")
+    };
+    Envelope {
+        id: &message.id,
+        type_: message.type_name(),
+        entity_type: message.entity_name(),
+        operation: message.operation.name(),
+        event_name: message.event_name(),
+        occurred_at: timestamp(event.occurred_at),
+        store_id: &event.store_id,
+        changed_fields: &message.changed_fields,
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::IdentityOutcome;
+    use crate::domain::identity::MatchedBy;
+
+    fn event(created: bool, changed: &[&str]) -> StoredEvent {
+        let now = Utc::now();
+        StoredEvent {
+            store_id: StoreId::from_bytes([1; 12]),
+            event_id: EventId::from_bytes([2; 12]),
+            event_name: "Order Placed".into(),
+            customer_id: CustomerId::from_bytes([3; 12]),
+            occurred_at: now,
+            received_at: now,
+            data: BTreeMap::new(),
+            extra: None,
+            value: None,
+            value_currency: None,
+            unique_id: None,
+            identity: IdentityOutcome {
+                matched_by: MatchedBy::Email,
+                customer_created: created,
+                requested_id_not_found: false,
+                conflicts: vec![],
+            },
+            changed_fields: changed.iter().map(|c| c.to_string()).collect(),
+            payload_hash: "h".into(),
+        }
+    }
+
+    #[test]
+    fn when_event_created_the_customer_should_send_customer_created_too() {
+        let messages = outbound_of(&event(true, &["email"]));
+        let types: Vec<_> = messages.iter().map(Outbound::type_name).collect();
+        assert_eq!(types, ["custom_event.created", "customer.created"]);
+        assert_eq!(messages[1].id, "020202020202020202020202-customer");
+        assert!(messages[1].changed_fields.is_empty());
+    }
+
+    #[test]
+    fn when_event_changed_the_profile_should_send_customer_updated_with_the_fields() {
+        let messages = outbound_of(&event(false, &["firstName"]));
+        assert_eq!(messages[1].type_name(), "customer.updated");
+        assert_eq!(messages[1].changed_fields, ["firstName"]);
+        assert_eq!(
+            outbound_of(&event(false, &[])).len(),
+            1,
+            "an unchanged customer sends nothing"
+        );
+    }
+
+    #[test]
+    fn when_enveloped_should_carry_type_ids_and_data_without_internals() {
+        let e = event(false, &[]);
+        let message = &outbound_of(&e)[0];
+        let json = serde_json::to_value(envelope(&e, message, None)).unwrap();
+        assert_eq!(json["type"], "custom_event.created");
+        assert_eq!(json["entityType"], "CUSTOM_EVENT");
+        assert_eq!(json["operation"], "CREATE");
+        assert_eq!(json["eventName"], "Order Placed");
+        assert_eq!(json["data"]["eventId"], e.event_id.to_string());
+        assert!(json["data"].get("payloadHash").is_none());
+        assert!(json.get("changedFields").is_none());
+    }
+}
