@@ -10,6 +10,8 @@ mod examples;
 mod identity;
 mod openapi;
 mod pipeline;
+mod recovery;
 mod requests;
+mod subscriptions;
 mod support;
 mod validation;

@@ -1,0 +1,235 @@
+//! DESIGN.md §3.1, proved: a crash at each step boundary of ingest, dispatch and the sweep, and still every
+//! accepted event reaches every matching subscription.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use shared::adapters::dynamo::DynamoTable;
+use shared::adapters::sqs::SqsDispatchQueue;
+use shared::domain::customer::Customer;
+use shared::domain::delivery::DeliveryRecord;
+use shared::domain::event::EventRef;
+use shared::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use shared::domain::subscription::Subscription;
+use shared::ports::{DispatchState, DispatchStore, LedgerEntry, PendingMarker, StoreError, SubscriptionStore};
+use shared::service::sweep::SweepConfig;
+
+use crate::pipeline::{dispatcher, Pipeline};
+use crate::support::{Crash, FaultyStore, Fixture};
+
+/// Where dispatch dies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DispatchCrash {
+    /// After reading the events, before anything is sent.
+    BeforeSend,
+    /// After sending, before the ledger and the marker are written.
+    AfterSendBeforeRecord,
+}
+
+/// The real table; the next dispatch of a batch dies (panics) at the armed step.
+struct CrashingTable {
+    table: DynamoTable,
+    armed: Mutex<Option<DispatchCrash>>,
+}
+
+impl CrashingTable {
+    fn crash_if(&self, step: DispatchCrash) {
+        let mut armed = self.armed.lock().unwrap();
+        if *armed == Some(step) {
+            *armed = None;
+            drop(armed);
+            panic!("injected crash: {step:?}");
+        }
+    }
+}
+
+impl SubscriptionStore for CrashingTable {
+    async fn create_subscription(&self, s: &Subscription) -> Result<(), StoreError> {
+        self.table.create_subscription(s).await
+    }
+    async fn replace_subscription(&self, s: &Subscription) -> Result<bool, StoreError> {
+        self.table.replace_subscription(s).await
+    }
+    async fn subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.table.subscription(store, id).await
+    }
+    async fn subscriptions(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
+        let all = self.table.subscriptions(store).await;
+        self.crash_if(DispatchCrash::BeforeSend);
+        all
+    }
+    async fn delete_subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<bool, StoreError> {
+        self.table.delete_subscription(store, id).await
+    }
+    async fn deactivate_subscription(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        self.table.deactivate_subscription(store, id, reason, now).await
+    }
+    async fn deliveries(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.table.deliveries(store, id, limit).await
+    }
+}
+
+impl DispatchStore for CrashingTable {
+    async fn dispatch_state(&self, event: &EventRef) -> Result<Option<DispatchState>, StoreError> {
+        self.table.dispatch_state(event).await
+    }
+    async fn customer_profile(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
+        self.table.customer_profile(store, id).await
+    }
+    async fn record_dispatch(
+        &self,
+        event: &EventRef,
+        entries: &[LedgerEntry],
+        marker: PendingMarker,
+    ) -> Result<(), StoreError> {
+        self.crash_if(DispatchCrash::AfterSendBeforeRecord);
+        self.table.record_dispatch(event, entries, marker).await
+    }
+}
+
+fn order(n: usize) -> Value {
+    json!({"eventName": "Order Placed", "uniqueId": format!("crash-{n}"), "customer": {"email": format!("c{n}@example.com")}})
+}
+
+#[tokio::test]
+async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted_event_to_every_subscription() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let orders = p.sqs_subscriber(json!({"eventNames": ["Order Placed"]})).await;
+    let customers = p
+        .sqs_subscriber(json!({"entityType": "CUSTOMER", "subscribeCreate": true}))
+        .await;
+    let mut accepted: Vec<String> = Vec::new();
+    let mut accept = |response: &Value| accepted.push(response["eventId"].as_str().expect("an event id").to_owned());
+
+    // Ingest, crash before the commit: 503, nothing stored; the client's retry is accepted.
+    let before = f.handler_with(FaultyStore::crashing(&f.table, Crash::BeforeCommit), f.dispatch_queue());
+    assert_eq!(f.post_with(&before, &order(1)).await.0, 503);
+    let (status, retried) = f.post(&order(1)).await;
+    assert_eq!(status, 202);
+    accept(&retried);
+    // Ingest, crash after the commit and before the enqueue: 503, stored, pending; the retry is a duplicate.
+    let after = f.handler_with(FaultyStore::crashing(&f.table, Crash::AfterCommit), f.dispatch_queue());
+    assert_eq!(f.post_with(&after, &order(2)).await.0, 503);
+    let (_, duplicate) = f.post(&order(2)).await;
+    assert_eq!(duplicate["status"], "duplicate");
+    accept(&duplicate);
+    // Ingest, the enqueue fails: 202, and only the pending marker remembers the event.
+    let missing_queue = format!("{}/123456789012/no-such-queue", integration_tests::local_aws().endpoint);
+    let no_queue = f.handler_with(
+        f.table.clone(),
+        SqsDispatchQueue::new(f.clients.sqs.clone(), missing_queue),
+    );
+    let (status, unqueued) = f.post_with(&no_queue, &order(3)).await;
+    assert_eq!(status, 202);
+    accept(&unqueued);
+    for n in 4..=6 {
+        let (status, body) = f.post(&order(n)).await;
+        assert_eq!(status, 202);
+        accept(&body);
+    }
+
+    // Dispatch dies before sending, then after sending and before recording, then after recording but
+    // before the event source mapping deletes the messages. Each time the batch comes back when its
+    // visibility timeout ends (made immediate here).
+    let real = dispatcher(&f);
+    let crashing = Arc::new(dispatch::Handler {
+        store: CrashingTable {
+            table: f.table.clone(),
+            armed: Mutex::new(None),
+        },
+        publisher: real.publisher,
+        queue: real.queue,
+        clock: real.clock,
+    });
+    for step in [
+        Some(DispatchCrash::BeforeSend),
+        Some(DispatchCrash::AfterSendBeforeRecord),
+        None,
+    ] {
+        *crashing.store.armed.lock().unwrap() = step;
+        let (event, receipts) = p.receive_batch().await.expect("the batch is back");
+        let handler = crashing.clone();
+        let outcome = tokio::spawn(async move { handler.handle(event).await }).await;
+        assert_eq!(outcome.is_err(), step.is_some(), "{step:?}");
+        for receipt in &receipts {
+            f.clients
+                .sqs
+                .change_message_visibility()
+                .queue_url(&f.dispatch_queue_url)
+                .receipt_handle(receipt)
+                .visibility_timeout(0)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    p.drain().await;
+
+    // The sweep finds what never reached the queue once its grace has passed; a sweep that dies after
+    // enqueuing (before postponing) only enqueues again next time.
+    let sweeper = scheduler::Handler {
+        store: f.table.clone(),
+        queue: f.dispatch_queue(),
+        clock: Box::new(f.clock.clone()),
+        sweep: SweepConfig::default(),
+    };
+    assert_eq!(sweeper.tick().await.unwrap().enqueued, 0, "nothing is stalled yet");
+    f.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(
+        sweeper.tick().await.unwrap().enqueued,
+        2,
+        "the two events that were never enqueued"
+    );
+    p.drain().await;
+    f.clock.advance(chrono::Duration::minutes(6));
+    assert_eq!(sweeper.tick().await.unwrap().enqueued, 0, "nothing is pending any more");
+
+    let ids_in = |messages: Vec<(Value, Vec<(String, String)>)>| -> HashMap<String, usize> {
+        let mut seen = HashMap::new();
+        for (envelope, _) in messages {
+            let id = envelope["id"]
+                .as_str()
+                .unwrap()
+                .trim_end_matches("-customer")
+                .to_owned();
+            *seen.entry(id).or_default() += 1;
+        }
+        seen
+    };
+    let expected: BTreeSet<String> = accepted.iter().cloned().collect();
+    let got_orders = ids_in(p.received(&orders).await);
+    let got_customers = ids_in(p.received(&customers).await);
+    assert_eq!(
+        got_orders.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "every order event, to the order subscriber"
+    );
+    assert_eq!(
+        got_customers.keys().cloned().collect::<BTreeSet<_>>(),
+        expected,
+        "every new customer, to the customer subscriber"
+    );
+    // Only the crash between sending and recording sends twice: the four events of that batch (the envelope
+    // id lets subscribers drop the copy). Every other path, redelivery included, delivers once.
+    let mut counts: Vec<usize> = got_orders.values().copied().collect();
+    counts.sort_unstable();
+    assert_eq!(counts, [1, 1, 2, 2, 2, 2], "{got_orders:?}");
+    for id in &accepted {
+        let id = shared::domain::ids::EventId::parse(id).unwrap();
+        assert!(!f.table.is_pending(&f.store_id, &id).await.unwrap(), "settled: {id}");
+    }
+}
