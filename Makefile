@@ -7,7 +7,7 @@ VENV ?= .venv
 SAM_VENV ?= .venv-sam
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 
-.PHONY: help run test lint fmt clippy lint-template unit integration openapi bench build package store venv clean
+.PHONY: help run test lint fmt clippy lint-template unit integration openapi bench build package store queue receive venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
@@ -16,6 +16,8 @@ help:
 	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
 	@echo "make package    sam build of template.yaml"
 	@echo "make store NAME=…   create a store and key in the local stack (or TABLE_NAME's table)"
+	@echo "make queue NAME=…      a subscriber queue in the local stack (prints its URL)"
+	@echo "make receive QUEUE=…   what arrived in that queue"
 	@echo "make openapi    regenerate docs/openapi.json from the code"
 
 # The virtualenv is rebuilt when the pinned requirements change.
@@ -78,6 +80,13 @@ store:
 	  set -a; . ./.local/stack.env; set +a; \
 	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
 	fi; target/debug/storeadmin create-store "$(NAME)"
+
+# Subscriber queues in the stack of `make run`, for trying subscriptions without an AWS CLI.
+queue receive: venv
+	@test -f .local/stack.env || { echo "no local stack: run 'make run' first"; exit 2; }
+	@set -a; . ./.local/stack.env; set +a; \
+	  if [ "$@" = queue ]; then $(VENV)/bin/python scripts/localq.py create "$${NAME:?usage: make queue NAME=my-subscriber}"; \
+	  else $(VENV)/bin/python scripts/localq.py receive "$${QUEUE:?usage: make receive QUEUE=<queue URL>}"; fi
 
 clean:
 	cargo clean

@@ -30,7 +30,7 @@ for p in "$PORT" "$MOTO_PORT"; do
 done
 
 echo "building the functions (the first build takes a few minutes)…"
-cargo build --quiet -p ingest -p bulk-ingest -p collector-shared --bins
+cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p collector-shared --bins
 
 echo "starting the local AWS (moto) on 127.0.0.1:$MOTO_PORT…"
 "$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
@@ -40,6 +40,12 @@ wait_for_port "$MOTO_PORT"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 "$VENV/bin/python" scripts/provision.py --endpoint "$AWS_ENDPOINT_URL" --prefix local- \
   --env-file "$STATE/functions.env" >"$STATE/resources.json"
+# Local mode: subscriptions may point at http and loopback receivers (moto queues, a local webhook), and
+# the sweep's grace is short so a stalled event is visibly recovered within a minute or two.
+cat >>"$STATE/functions.env" <<ENV
+LOCAL_MODE=true
+SWEEP_GRACE_SECONDS=30
+ENV
 TABLE_NAME=$(sed -n 's/^TABLE_NAME=//p' "$STATE/functions.env")
 DISPATCH_QUEUE_URL=$(sed -n 's/^DISPATCH_QUEUE_URL=//p' "$STATE/functions.env")
 
@@ -62,6 +68,11 @@ PATH="$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$S
 pids+=($!)
 wait_for_port "$PORT"
 
+echo "starting the local event source mapping (dispatch queue → dispatch) and scheduler ticks…"
+"$VENV/bin/python" scripts/local_triggers.py --invoke "$BASE_URL" --queue-url "$DISPATCH_QUEUE_URL" --tick 60 \
+  >"$STATE/triggers.log" 2>&1 &
+pids+=($!)
+
 cat <<INFO
 
 The event collector is running.
@@ -69,12 +80,20 @@ The event collector is running.
   store id   $STORE_ID
   API key    $API_KEY   (shown once; also in $STATE/stack.env)
   local AWS  $AWS_ENDPOINT_URL   (table $TABLE_NAME)
-  logs       $STATE/watch.log, $STATE/moto.log
+  logs       $STATE/watch.log (functions), $STATE/triggers.log (dispatch, sweep), $STATE/moto.log
 
 Send an event:
   curl -i -X POST "$BASE_URL/stores/$STORE_ID/events" \\
     -H "Authorization: Bearer $API_KEY" -H "Content-Type: application/json" \\
     -d '{"eventName":"Page Viewed","customer":{"email":"stewart@example.com"}}'
+
+Subscribe a queue to every custom event (the README also shows webhooks), send an event, read the queue:
+  QUEUE_URL=\$(make -s queue NAME=my-subscriber)
+  curl -s -X POST "$BASE_URL/api/v1/event-subscription" \\
+    -H "Authorization: Bearer $API_KEY" -H "Content-Type: application/json" \\
+    -d "{\"eventNames\":[\"*\"],\"destination\":{\"type\":\"SQS\",\"sqs\":{\"queueUrl\":\"\$QUEUE_URL\",\"region\":\"us-east-1\"}}}"
+  (send the event above again)
+  make -s receive QUEUE="\$QUEUE_URL"
 
 Another store and key:  make store NAME="My store"
 Ctrl-C stops everything.

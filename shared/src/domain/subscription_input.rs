@@ -181,6 +181,15 @@ impl Fields<'_> {
         }
     }
 
+    /// [`Fields::string`], and "is required" when the field is missing.
+    fn required(&self, name: &str, errors: &mut Errors) -> Option<String> {
+        let found = self.string(name, errors);
+        if matches!(self.object.get(name), None | Some(Value::Null)) {
+            errors.add(&self.at.key(name), "is required");
+        }
+        found
+    }
+
     fn boolean(&self, name: &str, errors: &mut Errors) -> Option<bool> {
         match self.object.get(name) {
             None | Some(Value::Null) => None,
@@ -238,7 +247,7 @@ fn destination(
         return None;
     };
     let fields = Fields { object, at };
-    let type_name = fields.string("type", errors)?;
+    let type_name = fields.required("type", errors)?;
     let Some(&(_, block_name)) = BLOCKS.iter().find(|(t, _)| *t == type_name) else {
         errors.add(&at.key("type"), "must be SQS, SNS or WEBHOOK");
         return None;
@@ -275,10 +284,7 @@ fn destination(
 
 fn sqs(fields: &Fields, policy: DestinationPolicy, errors: &mut Errors) -> Option<DestinationInput> {
     let url_at = fields.at.key("queueUrl");
-    let Some(queue_url) = fields.string("queueUrl", errors) else {
-        errors.add(&url_at, "is required");
-        return None;
-    };
+    let queue_url = fields.required("queueUrl", errors)?;
     let url_region = match sqs_url_region(&queue_url, policy) {
         Ok(region) => region,
         Err(problem) => {
@@ -323,10 +329,7 @@ fn sqs_url_region(raw: &str, policy: DestinationPolicy) -> Result<Option<String>
 
 fn sns(fields: &Fields, errors: &mut Errors) -> Option<DestinationInput> {
     let arn_at = fields.at.key("topicArn");
-    let Some(topic_arn) = fields.string("topicArn", errors) else {
-        errors.add(&arn_at, "is required");
-        return None;
-    };
+    let topic_arn = fields.required("topicArn", errors)?;
     let arn_region = match topic_arn.split(':').collect::<Vec<_>>().as_slice() {
         ["arn", partition, "sns", region, account, name]
             if partition.starts_with("aws")
@@ -440,10 +443,7 @@ fn access(fields: &Fields, errors: &mut Errors) -> Option<AccessInput> {
 
 fn webhook(fields: &Fields, policy: DestinationPolicy, errors: &mut Errors) -> Option<DestinationInput> {
     let at = fields.at.key("url");
-    let Some(raw) = fields.string("url", errors) else {
-        errors.add(&at, "is required");
-        return None;
-    };
+    let raw = fields.required("url", errors)?;
     match check_webhook_url(&raw, policy) {
         Ok(()) => Some(DestinationInput::Webhook { url: raw }),
         Err(problem) => {
