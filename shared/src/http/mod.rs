@@ -4,6 +4,7 @@ pub mod auth;
 pub mod body;
 pub mod edge;
 pub mod openapi;
+mod openapi_subscriptions;
 pub mod problem;
 pub mod subscription_view;
 

@@ -217,8 +217,19 @@ fn bulk_create_custom_events() {}
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Commerce event collector", description = "Ingest API. Errors are RFC 9457 problem details."),
-    paths(create_custom_event, bulk_create_custom_events),
+    info(title = "Commerce event collector", description = "Ingest and subscription APIs. Errors are RFC 9457 problem details."),
+    paths(
+        create_custom_event,
+        bulk_create_custom_events,
+        super::openapi_subscriptions::create_subscription,
+        super::openapi_subscriptions::replace_subscription,
+        super::openapi_subscriptions::list_subscriptions,
+        super::openapi_subscriptions::get_subscription,
+        super::openapi_subscriptions::delete_subscription,
+        super::openapi_subscriptions::deactivate_subscription,
+        super::openapi_subscriptions::rotate_secret,
+        super::openapi_subscriptions::list_deliveries,
+    ),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
