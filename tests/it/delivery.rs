@@ -325,3 +325,72 @@ async fn when_ten_events_are_dispatched_should_cost_about_two_aws_requests_per_d
     );
     assert_eq!(p.received(&queue).await.len(), 10);
 }
+
+#[tokio::test]
+async fn when_the_destination_needs_a_role_or_access_keys_should_deliver_with_them() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let by_role = create_queue(&f.clients, &format!("role-{}", hex_id())).await;
+    let by_keys = create_queue(&f.clients, &format!("keys-{}", hex_id())).await;
+    p.subscribe(
+        json!({"eventNames": ["*"], "destination": {"type": "SQS", "sqs": {"queueUrl": by_role, "region": "us-east-1",
+        "roleArn": "arn:aws:iam::123456789012:role/collector-delivery", "externalId": "store-7"}}}),
+    )
+    .await;
+    p.subscribe(
+        json!({"eventNames": ["*"], "destination": {"type": "SQS", "sqs": {"queueUrl": by_keys, "region": "us-east-1",
+        "accessKey": "AKIAIOSFODNN7EXAMPLE", "accessSecret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}),
+    )
+    .await;
+    f.post(&order("o-11", "creds@example.com")).await;
+    f.clients.log.take();
+    assert_eq!(p.drain().await.delivered, 2);
+    let operations = f.clients.log.take_operations();
+    assert!(
+        operations.contains(&"AssumeRole".to_owned()),
+        "the role was assumed: {operations:?}"
+    );
+    assert!(
+        operations.contains(&"Decrypt".to_owned()),
+        "the keys were opened: {operations:?}"
+    );
+    assert_eq!(p.received(&by_role).await.len(), 1);
+    assert_eq!(p.received(&by_keys).await.len(), 1);
+}
+
+#[tokio::test]
+async fn when_the_last_attempt_fails_should_mark_it_exhausted_and_leave_the_message_to_the_dead_letter_queue() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let receiver = WebhookReceiver::start().await;
+    let created = p
+        .subscribe(json!({"eventNames": ["*"], "destination": {"type": "WEBHOOK", "webhook": {"url": receiver.url}}}))
+        .await;
+    receiver.answer(500);
+    let (_, accepted) = f.post(&order("o-12", "dlq@example.com")).await;
+    let (mut event, receipts) = p.receive_batch().await.unwrap();
+    // The seventh receipt: SQS moves the message to the dead-letter queue if this attempt fails too.
+    event.records[0]
+        .attributes
+        .insert("ApproximateReceiveCount".into(), "7".into());
+    let (response, _) = p.deliver_batch(event, &receipts).await;
+    assert_eq!(
+        response.batch_item_failures.len(),
+        1,
+        "reported failed, so SQS dead-letters it"
+    );
+    let id = created["id"].as_str().unwrap();
+    let (_, deliveries) = p
+        .api("GET", &format!("/api/v1/event-subscription/{id}/deliveries"), None)
+        .await;
+    assert_eq!(deliveries[0]["status"], "EXHAUSTED", "{deliveries}");
+    assert!(
+        !f.table
+            .is_pending(&f.store_id, &event_ref(&f, &accepted).event_id)
+            .await
+            .unwrap(),
+        "settled: the sweep does not restart the schedule; a redrive from the dead-letter queue does"
+    );
+    let (_, subscription) = p.api("GET", &format!("/api/v1/event-subscription/{id}"), None).await;
+    assert_eq!(subscription["active"], true, "a transient failure never deactivates");
+}

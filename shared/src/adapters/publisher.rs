@@ -201,15 +201,7 @@ impl AwsPublisher {
             .send()
             .await
         {
-            Ok(output) => {
-                let mut outcomes = vec![SendOutcome::Delivered; batch.len()];
-                for failed in output.failed() {
-                    if let Ok(i) = failed.id().parse::<usize>() {
-                        outcomes[i] = classify(Some(failed.code()), "SendFailed");
-                    }
-                }
-                outcomes
-            }
+            Ok(output) => batch_outcomes(batch.len(), output.failed().iter().map(|f| (f.id(), f.code()))),
             Err(error) => vec![classify(error.code(), error_kind(&error)); batch.len()],
         }
     }
@@ -247,15 +239,7 @@ impl AwsPublisher {
             .send()
             .await
         {
-            Ok(output) => {
-                let mut outcomes = vec![SendOutcome::Delivered; batch.len()];
-                for failed in output.failed() {
-                    if let Ok(i) = failed.id().parse::<usize>() {
-                        outcomes[i] = classify(Some(failed.code()), "PublishFailed");
-                    }
-                }
-                outcomes
-            }
+            Ok(output) => batch_outcomes(batch.len(), output.failed().iter().map(|f| (f.id(), f.code()))),
             Err(error) => vec![classify(error.code(), error_kind(&error)); batch.len()],
         }
     }
@@ -320,6 +304,18 @@ impl AwsPublisher {
         }
         outcomes
     }
+}
+
+/// The outcomes of a batch call that answered: delivered, except the entries it lists as failed (by the
+/// entry id, which is the index in the batch).
+fn batch_outcomes<'a>(len: usize, failed: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<SendOutcome> {
+    let mut outcomes = vec![SendOutcome::Delivered; len];
+    for (id, code) in failed {
+        if let Some(outcome) = id.parse::<usize>().ok().and_then(|i| outcomes.get_mut(i)) {
+            *outcome = classify(Some(code), "SendFailed");
+        }
+    }
+    outcomes
 }
 
 /// Splits a group into batches within the entry and byte limits of one batch call.
