@@ -13,6 +13,7 @@ use crate::domain::delivery::{Attempt, DeliveryRecord};
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use crate::domain::order::Order;
 use crate::domain::subscription::Subscription;
 
 /// A backend call that failed. Outcomes such as "condition not met" are never errors; they are values of
@@ -83,6 +84,16 @@ pub struct Commit {
     pub claims: Vec<(Identifier, String)>,
     /// The time live dedupe records are judged against.
     pub now: DateTime<Utc>,
+    /// The order the event creates or changes.
+    pub order: Option<OrderWrite>,
+}
+
+/// An order written with an event: created (fails the commit if it exists) or replaced (fails it unless the
+/// stored version is `expected_version`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderWrite {
+    pub order: Order,
+    pub expected_version: Option<u64>,
 }
 
 /// The result of [`IngestStore::commit`].
@@ -130,7 +141,15 @@ pub trait IngestStore {
         id: &CustomerId,
     ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
 
-    /// Writes the event (marked pending dispatch), its dedupe record, the customer and the claims atomically.
+    /// An order of the store by its external id (strongly consistent), or `None`.
+    fn order(
+        &self,
+        store: &StoreId,
+        external_order_id: &str,
+    ) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
+
+    /// Writes the event (marked pending dispatch), its dedupe record, the customer, the claims and the order
+    /// atomically.
     /// Idempotent in effect: a retried commit of the same event is a [`CommitOutcome::Duplicate`] when it
     /// carries a dedupe record, and otherwise writes a second event only if called with a new event id.
     fn commit(&self, commit: &Commit) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;

@@ -6,6 +6,7 @@ mod bulk;
 mod dedupe;
 mod delivery;
 mod durability;
+mod esputnik;
 mod examples;
 mod identity;
 mod openapi;

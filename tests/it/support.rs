@@ -17,6 +17,7 @@ use shared::domain::custom_event::CustomerInput;
 use shared::domain::customer::Customer;
 use shared::domain::event::StoredEvent;
 use shared::domain::ids::{CustomerId, EventId, StoreId};
+use shared::domain::order::Order;
 use shared::http::edge::IngestDeps;
 use shared::ports::{
     ApiKeyStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Prefetched,
@@ -117,7 +118,7 @@ impl Fixture {
     }
 
     /// A JSON POST to `path` with this store's key.
-    fn json_post(&self, path: &str, body: &Value) -> lambda_http::Request {
+    pub fn json_post(&self, path: &str, body: &Value) -> lambda_http::Request {
         let auth = self.bearer();
         let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
         apigw_request("POST", path, &headers, Some(&body.to_string()))
@@ -342,6 +343,10 @@ impl IngestStore for FaultyStore {
 
     async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
         self.data.customer(store, id).await
+    }
+
+    async fn order(&self, store: &StoreId, external_order_id: &str) -> Result<Option<Order>, StoreError> {
+        self.data.order(store, external_order_id).await
     }
 
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {

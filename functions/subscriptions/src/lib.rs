@@ -8,8 +8,7 @@ use shared::domain::api_key::Scope;
 use shared::domain::ids::{StoreId, SubscriptionId};
 use shared::domain::subscription_input::parse_subscription;
 use shared::http::auth::authorize_tenant;
-use shared::http::body::{bytes_within, parse_json, require_json};
-use shared::http::edge::{respond_reply, Reply, SubscriptionDeps};
+use shared::http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
 use shared::http::subscription_view::{DeliveryView, SubscriptionView};
 use shared::http::Problem;
 use shared::ports::{ApiKeyStore, SecretBox, SubscriptionStore};
@@ -225,8 +224,7 @@ where
     }
 
     fn json_body(&self, request: &Request) -> Result<Value, Problem> {
-        require_json(request.headers())?;
-        parse_json(&bytes_within(request.body(), MAX_BODY_BYTES, "the subscription")?)
+        json_body(request, MAX_BODY_BYTES, "the subscription")
     }
 }
 

@@ -18,6 +18,7 @@ use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::order::Order;
 use crate::ports::{ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -391,6 +392,13 @@ impl IngestStore for DynamoTable {
             .transpose()
     }
 
+    async fn order(&self, store: &StoreId, external_order_id: &str) -> Result<Option<Order>, StoreError> {
+        self.get("get order", keys::order(store, external_order_id))
+            .await?
+            .map(|item| from_item("order item", item))
+            .transpose()
+    }
+
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         const OP: &str = "commit event";
         let put = |item: Item, condition: &str| {
@@ -417,6 +425,15 @@ impl IngestStore for DynamoTable {
         for (kind, value) in &commit.claims {
             let claim = identity_claim(&commit.event.store_id, *kind, value, &commit.event.customer_id);
             puts.push(put(claim, "attribute_not_exists(pk)"));
+        }
+        if let Some(write) = &commit.order {
+            let at = keys::order(&write.order.store_id, &write.order.external_order_id);
+            let item = item_of("order item", at, &write.order)?;
+            puts.push(match write.expected_version {
+                None => put(item, "attribute_not_exists(pk)"),
+                Some(version) => put(item, "version = :version")
+                    .expression_attribute_values(":version", AttributeValue::N(version.to_string())),
+            });
         }
         let mut transact_items = puts
             .into_iter()

@@ -44,6 +44,11 @@ pub fn event(store: &StoreId, id: &EventId) -> (String, &'static str) {
     (event_partition(store, id), EVENT_SK)
 }
 
+/// An order of the store by the merchant's order id.
+pub fn order(store: &StoreId, external_order_id: &str) -> (String, &'static str) {
+    (format!("STORE#{store}#ORDER#{external_order_id}"), "ORDER")
+}
+
 /// The event's own item in its partition; the partition also holds its delivery ledger.
 pub const EVENT_SK: &str = "EVENT";
 

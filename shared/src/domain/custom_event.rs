@@ -31,7 +31,7 @@ pub struct CustomEvent {
 }
 
 /// The `customer` object: identifiers and the profile patch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerInput {
     pub id: Option<CustomerId>,
@@ -189,7 +189,7 @@ pub fn parse_custom_event(body: &Value, at: &Pointer, now: DateTime<Utc>) -> Res
 }
 
 /// Rejects strings over [`MAX_STRING_BYTES`] and nesting beyond [`MAX_NESTING_DEPTH`], anywhere in the body.
-fn check_sizes(value: &Value, at: &Pointer, depth: usize, errors: &mut Errors) {
+pub(crate) fn check_sizes(value: &Value, at: &Pointer, depth: usize, errors: &mut Errors) {
     match value {
         Value::String(s) if s.len() > MAX_STRING_BYTES => errors.add(
             at,
@@ -219,7 +219,7 @@ fn check_sizes(value: &Value, at: &Pointer, depth: usize, errors: &mut Errors) {
     }
 }
 
-fn bounded_string(
+pub(crate) fn bounded_string(
     value: &Value,
     at: &Pointer,
     chars: std::ops::RangeInclusive<usize>,
@@ -497,20 +497,20 @@ fn parse_event_timestamp(
 }
 
 /// An address with a local part, an `@`, and a domain with a dot; no spaces.
-fn is_email(s: &str) -> bool {
+pub(crate) fn is_email(s: &str) -> bool {
     email_address::EmailAddress::is_valid(s)
         && s.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
         && !s.contains(char::is_whitespace)
 }
 
 /// E.164: `+`, a non-zero digit, then up to 14 more digits.
-fn is_e164(s: &str) -> bool {
+pub(crate) fn is_e164(s: &str) -> bool {
     let digits = s.strip_prefix('+').unwrap_or("");
     (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// Keeps echoed input short in error messages.
-fn truncate(s: &str) -> String {
+pub(crate) fn truncate(s: &str) -> String {
     match s.char_indices().nth(64) {
         Some((cut, _)) => format!("{}…", &s[..cut]),
         None => s.to_owned(),

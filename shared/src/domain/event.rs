@@ -8,6 +8,7 @@ use serde_json::{Map, Number, Value};
 
 use super::identity::{IdentityConflict, MatchedBy};
 use super::ids::{CustomerId, EventId, StoreId};
+use super::subscription::{EntityType, Operation};
 use super::values::PropertyValue;
 
 /// An accepted event as stored and as enqueued for dispatch.
@@ -37,6 +38,23 @@ pub struct StoredEvent {
     #[serde(default)]
     pub changed_fields: Vec<String>,
     pub payload_hash: String,
+    /// When the event created or changed an entity (an order, say): what it did, for subscribers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<EntityRecord>,
+}
+
+/// What an event did to an entity of the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityRecord {
+    pub entity_type: EntityType,
+    pub operation: Operation,
+    /// The entity's id in the merchant's system (`externalOrderId` …).
+    pub entity_id: String,
+    #[serde(default)]
+    pub changed_fields: Vec<String>,
+    /// The entity as this event left it: the `data` of the outbound message.
+    pub state: Value,
 }
 
 impl StoredEvent {

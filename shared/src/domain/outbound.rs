@@ -61,12 +61,22 @@ impl Outbound {
 
 /// The outbound messages of a stored event.
 pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
-    let mut messages = vec![Outbound {
-        id: event.event_id.to_string(),
-        subject: Subject::CustomEvent(event.event_name.clone()),
-        operation: Operation::Create,
-        changed_fields: Vec::new(),
-    }];
+    let own = match &event.entity {
+        // An event that changed an entity (an order) is that entity's message, `order.created` say.
+        Some(entity) => Outbound {
+            id: event.event_id.to_string(),
+            subject: Subject::Entity(entity.entity_type),
+            operation: entity.operation,
+            changed_fields: entity.changed_fields.clone(),
+        },
+        None => Outbound {
+            id: event.event_id.to_string(),
+            subject: Subject::CustomEvent(event.event_name.clone()),
+            operation: Operation::Create,
+            changed_fields: Vec::new(),
+        },
+    };
+    let mut messages = vec![own];
     let customer_operation = if event.identity.customer_created {
         Some(Operation::Create)
     } else if !event.changed_fields.is_empty() {
@@ -134,7 +144,10 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 /// The envelope of `message` for `event`. `customer` is the customer's profile as it is now; it is needed
 /// only for customer messages (`data` is then the profile).
 pub fn envelope<'a>(event: &'a StoredEvent, message: &'a Outbound, customer: Option<&Customer>) -> Envelope<'a> {
-    let data = if message.is_about_customer() {
+    let entity_state = event.entity.as_ref().filter(|_| message.id == event.event_id.as_str());
+    let data = if let Some(entity) = entity_state {
+        entity.state.clone()
+    } else if message.is_about_customer() {
         customer
             .map(|c| serde_json::to_value(c).expect("customers serialise"))
             .unwrap_or_else(|| serde_json::json!({"customerId": event.customer_id}))
@@ -194,6 +207,7 @@ mod tests {
             },
             changed_fields: changed.iter().map(|c| c.to_string()).collect(),
             payload_hash: "h".into(),
+            entity: None,
         }
     }
 
@@ -216,6 +230,24 @@ mod tests {
             1,
             "an unchanged customer sends nothing"
         );
+    }
+
+    #[test]
+    fn when_event_changed_an_order_should_send_order_updated_with_its_state() {
+        let mut e = event(false, &[]);
+        e.entity = Some(crate::domain::event::EntityRecord {
+            entity_type: EntityType::Order,
+            operation: Operation::Change,
+            entity_id: "12345679".into(),
+            changed_fields: vec!["status".into()],
+            state: serde_json::json!({"externalOrderId": "12345679", "status": "DELIVERED"}),
+        });
+        let messages = outbound_of(&e);
+        assert_eq!(messages.len(), 1);
+        let json = serde_json::to_value(envelope(&e, &messages[0], None)).unwrap();
+        assert_eq!(json["type"], "order.updated");
+        assert_eq!(json["changedFields"], serde_json::json!(["status"]));
+        assert_eq!(json["data"]["status"], "DELIVERED");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::auth::{authorize, Caller, KeyCache};
+use super::auth::{authorize, authorize_tenant, Caller, KeyCache};
 use super::body::{bytes_within, parse_json, require_json, segment_after};
 use super::problem::{json_response, Problem};
 use crate::domain::api_key::Scope;
@@ -109,9 +109,30 @@ pub async fn authorized_json_body<K: ApiKeyStore>(
     }
     let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
     let caller = authorize(keys, cache, request.headers(), path_store, scope).await?;
+    Ok((caller, json_body(request, limit, what)?))
+}
+
+/// [`authorized_json_body`] for the `/api/v1` endpoints, whose tenant is the key's store (and
+/// `X-TWC-Tenant`, when sent).
+pub async fn tenant_json_body<K: ApiKeyStore>(
+    keys: &K,
+    cache: &KeyCache,
+    request: &Request,
+    scope: Scope,
+    limit: usize,
+    what: &str,
+) -> Result<(Caller, Value), Problem> {
+    if request.method() != Method::POST {
+        return Err(Problem::method_not_allowed("POST"));
+    }
+    let caller = authorize_tenant(keys, cache, request.headers(), scope).await?;
+    Ok((caller, json_body(request, limit, what)?))
+}
+
+/// `Content-Type` (415), size (413), JSON syntax (400), in that order.
+pub fn json_body(request: &Request, limit: usize, what: &str) -> Result<Value, Problem> {
     require_json(request.headers())?;
-    let bytes = bytes_within(request.body(), limit, what)?;
-    Ok((caller, parse_json(&bytes)?))
+    parse_json(&bytes_within(request.body(), limit, what)?)
 }
 
 /// What an ingest endpoint needs, built once per cold start and borrowed by every request.

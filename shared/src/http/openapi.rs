@@ -38,6 +38,48 @@ impl From<&Ingested> for IngestResponse {
     }
 }
 
+/// The answer of `POST /api/v1/event`: like the Redo endpoint's, plus `ignored` (with why) for an order
+/// status change of an order that does not exist.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EsputnikResponse {
+    /// `accepted`, `duplicate` or `ignored`.
+    #[schema(example = "accepted")]
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    /// Why an event was ignored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// An eSputnik event.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EsputnikRequest {
+    /// The event type: `orderCreated`, `orderUpdated`, `orderDelivered`, `orderCancelled`, `pageViewed`,
+    /// `productViewed`, `productCategoryViewed`, `cartUpdated`, or any other name for a custom event.
+    #[schema(example = "orderCreated")]
+    event_type_key: String,
+    /// The contact: an email, a phone number, or a contact key (see the identification parameters).
+    #[schema(example = "380501234567")]
+    key_value: String,
+    params: Vec<EsputnikParam>,
+}
+
+/// One parameter. Names are matched case-insensitively. `items`, `product`, `category`, `products` and
+/// `page` hold JSON in a string, parsed one level deep.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EsputnikParam {
+    #[schema(example = "externalOrderId")]
+    name: String,
+    /// A string (or a number or boolean).
+    #[schema(example = "12345679")]
+    value: serde_json::Value,
+}
+
 /// 202 body of a bulk request: one result per event, in input order, and a report in the manner of BSPK's
 /// `file_import.finished` (`status`, counts, and an `errors` line per event not stored).
 #[derive(Debug, Serialize, ToSchema)]
@@ -215,12 +257,37 @@ fn create_custom_event() {}
 )]
 fn bulk_create_custom_events() {}
 
+/// Send an eSputnik event.
+///
+/// The eSputnik `v1/event` dialect on the same pipeline: the contact is identified from `keyValue` and the
+/// identification parameters, order events keep the store's orders (`orderDelivered` and `orderCancelled`
+/// of an unknown order are `ignored`), and a `uniqueId` parameter dedupes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/event",
+    operation_id = "eSputnik event",
+    tag = "eSputnik",
+    params(("X-TWC-Tenant" = Option<String>, Header, description = "When sent, the key's store id")),
+    request_body(content = EsputnikRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Stored (accepted), stored before (duplicate), or ignored with the reason", body = EsputnikResponse),
+        (status = 400, description = "Invalid fields or parameters (a parameter's JSON, a missing order parameter); `errors` has a JSON Pointer per problem", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks events:write, or X-TWC-Tenant names another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "uniqueId already used for an event with different content", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 204800 bytes", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = []))
+)]
+fn esputnik_event() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Commerce event collector", description = "Ingest and subscription APIs. Errors are RFC 9457 problem details."),
     paths(
         create_custom_event,
         bulk_create_custom_events,
+        esputnik_event,
         super::openapi_subscriptions::create_subscription,
         super::openapi_subscriptions::replace_subscription,
         super::openapi_subscriptions::list_subscriptions,

@@ -145,7 +145,7 @@ where
                         ports.store,
                         ports.ids,
                         store,
-                        &valid[position].1,
+                        (&valid[position].1).into(),
                         now,
                         config,
                         first.take(),

@@ -4,11 +4,15 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::custom_event::CustomEvent;
 use crate::domain::customer::{Customer, ProfileField};
-use crate::domain::event::{DedupeRecord, EventRef, IdentityOutcome, StoredEvent};
+use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
 use crate::domain::identity::{attach_identifiers, resolve, Identifier, MatchedBy, Target};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::order::{decide, OrderCommand, OrderDecision};
+use crate::domain::subscription::{EntityType, Operation};
+use crate::domain::validation::FieldError;
 use crate::ports::{
-    Commit, CommitOutcome, CustomerWrite, DispatchQueue, IdGenerator, IngestStore, Prefetched, StoreError,
+    Commit, CommitOutcome, CustomerWrite, DispatchQueue, ErrorKind, IdGenerator, IngestStore, OrderWrite, Prefetched,
+    StoreError,
 };
 
 /// The ports ingest uses, borrowed for one call.
@@ -60,8 +64,28 @@ pub struct Ingested {
     pub customer_created: bool,
 }
 
+/// What one event to ingest carries: the canonical event and, for order lifecycle events, the order command.
+#[derive(Debug, Clone, Copy)]
+pub struct EventInput<'a> {
+    pub event: &'a CustomEvent,
+    pub order: Option<&'a OrderCommand>,
+}
+
+impl<'a> From<&'a CustomEvent> for EventInput<'a> {
+    fn from(event: &'a CustomEvent) -> Self {
+        Self { event, order: None }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
+    /// Valid alone, invalid against what is stored (an order update that would create an order without the
+    /// fields a new order needs).
+    #[error("the event does not fit what is stored")]
+    Invalid(Vec<FieldError>),
+    /// Nothing to do, and the caller is told why (a status change of an order that does not exist).
+    #[error("ignored: {0}")]
+    Ignored(String),
     /// The `uniqueId` was used, within the window, for an event with different content.
     #[error("uniqueId '{unique_id}' was already used for a different event ({event_id})")]
     UniqueIdConflict { unique_id: String, event_id: EventId },
@@ -95,11 +119,11 @@ pub struct Stored {
 pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
     ports: &IngestPorts<'_, S, Q>,
     store: &StoreId,
-    event: &CustomEvent,
+    input: EventInput<'_>,
     now: DateTime<Utc>,
     config: &IngestConfig,
 ) -> Result<Ingested, IngestError> {
-    let stored = store_event(ports.store, ports.ids, store, event, now, config, None).await?;
+    let stored = store_event(ports.store, ports.ids, store, input, now, config, None).await?;
     if let Some(event) = &stored.to_enqueue {
         if let Err(error) = ports.queue.enqueue(event).await {
             tracing::warn!(event_id = %event.event_id, %error, "enqueue failed; the event stays pending for the sweep");
@@ -114,11 +138,12 @@ pub async fn store_event<S: IngestStore>(
     ports: &S,
     ids: &dyn IdGenerator,
     store: &StoreId,
-    event: &CustomEvent,
+    input: EventInput<'_>,
     now: DateTime<Utc>,
     config: &IngestConfig,
     mut preloaded: Option<Preloaded>,
 ) -> Result<Stored, IngestError> {
+    let event = input.event;
     let payload_hash = event.payload_hash();
     let unique_id = event.unique_id.as_deref();
     for _ in 0..MAX_ATTEMPTS {
@@ -160,6 +185,45 @@ pub async fn store_event<S: IngestStore>(
             None
         };
 
+        let (order_write, entity) = match input.order {
+            None => (None, None),
+            Some(command) => {
+                let existing = ports.order(store, command.external_order_id()).await?;
+                match decide(command, existing.as_ref(), store, &customer.customer_id, now)
+                    .map_err(IngestError::Invalid)?
+                {
+                    OrderDecision::Ignored(reason) => return Err(IngestError::Ignored(reason)),
+                    // Sent again unchanged: the event is stored, the order and its subscribers are left alone.
+                    OrderDecision::Write {
+                        operation: Operation::Change,
+                        ref changed_fields,
+                        ..
+                    } if changed_fields.is_empty() => (None, None),
+                    OrderDecision::Write {
+                        order,
+                        operation,
+                        changed_fields,
+                        expected_version,
+                    } => {
+                        let entity = EntityRecord {
+                            entity_type: EntityType::Order,
+                            operation,
+                            entity_id: order.external_order_id.clone(),
+                            changed_fields,
+                            state: serde_json::to_value(&order).map_err(|e| IngestError::Store(permanent_error(e)))?,
+                        };
+                        (
+                            Some(OrderWrite {
+                                order: *order,
+                                expected_version,
+                            }),
+                            Some(entity),
+                        )
+                    }
+                }
+            }
+        };
+
         let event_id = EventId::from_bytes(ids.object_id(now));
         let stored = StoredEvent {
             store_id: store.clone(),
@@ -181,6 +245,7 @@ pub async fn store_event<S: IngestStore>(
             },
             changed_fields,
             payload_hash: payload_hash.clone(),
+            entity,
         };
         let dedupe = unique_id.map(|unique_id| DedupeRecord {
             store_id: store.clone(),
@@ -197,6 +262,7 @@ pub async fn store_event<S: IngestStore>(
             customer: customer_write,
             claims,
             now,
+            order: order_write,
         };
         match ports.commit(&commit).await? {
             CommitOutcome::Committed => {
@@ -243,5 +309,13 @@ fn identifier_field(kind: Identifier) -> ProfileField {
     match kind {
         Identifier::Email => ProfileField::Email,
         Identifier::PhoneNumber => ProfileField::PhoneNumber,
+    }
+}
+
+fn permanent_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError {
+        operation: "order state",
+        kind: ErrorKind::Permanent,
+        message: error.to_string(),
     }
 }
