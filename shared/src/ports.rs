@@ -6,6 +6,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::activity::ActivityWrite;
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
@@ -86,6 +87,8 @@ pub struct Commit {
     pub now: DateTime<Utc>,
     /// The order the event creates or changes.
     pub order: Option<OrderWrite>,
+    /// Activity records of the event's customer (product views, the cart); written unconditionally.
+    pub activity: Vec<ActivityWrite>,
 }
 
 /// An order written with an event: created (fails the commit if it exists) or replaced (fails it unless the

@@ -3,7 +3,7 @@
 use integration_tests::read_response;
 use serde_json::{json, Value};
 
-use shared::ports::IngestStore;
+use shared::ports::{Clock, IngestStore};
 
 use crate::pipeline::Pipeline;
 use crate::support::Fixture;
@@ -232,5 +232,58 @@ async fn when_an_esputnik_event_carries_a_unique_id_should_store_it_once() {
         read_response(f.handler.handle(request).await).0,
         403,
         "X-TWC-Tenant names another tenant"
+    );
+}
+
+#[tokio::test]
+async fn when_products_are_viewed_and_carts_change_should_record_what_the_jobs_query() {
+    let f = Fixture::new().await;
+    let viewed = |in_stock: u8| {
+        json!({"eventTypeKey": "productViewed", "keyValue": "shopper@example.com", "params": [
+            {"name": "product", "value": format!("{{\"productId\":\"WS01-L-Green\",\"price\":45.5,\"isInStock\":{in_stock}}}")},
+            {"name": "currencyCode", "value": "USD"}]})
+    };
+    let (status, first) = send(&f, &viewed(0)).await;
+    assert_eq!(status, 200, "{first}");
+    send(&f, &viewed(1)).await;
+    let viewers = f.table.product_viewers(&f.store_id, "WS01-L-Green").await.unwrap();
+    assert_eq!(viewers.len(), 1);
+    let view = &viewers[0];
+    assert_eq!(view.customer_id.to_string(), first["customerId"].as_str().unwrap());
+    assert_eq!((view.views, view.in_stock), (2, Some(true)));
+    assert!(
+        view.out_of_stock_viewed_at.is_some(),
+        "seen out of stock once: a back-in-stock candidate"
+    );
+
+    let cart = json!({"eventTypeKey": "cartUpdated", "keyValue": "shopper@example.com", "params": [
+        {"name": "products", "value": "[{\"productId\":\"WS01-L-Green\",\"quantity\":1,\"price\":45.5}]"},
+        {"name": "recycleStateId", "value": "d59c6e6d-4123-4b0e-8c32-15f0656a8c60"}]});
+    assert_eq!(send(&f, &cart).await.0, 200);
+    let later = f.clock.now() + chrono::Duration::seconds(1);
+    let open = f.table.open_carts_before(&f.store_id, later).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].products.as_ref().unwrap()[0]["productId"], "WS01-L-Green");
+    let (status, problem) = send(
+        &f,
+        &json!({"eventTypeKey": "cartUpdated", "keyValue": "shopper@example.com", "params": []}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (400, Some("/params")),
+        "recycleStateId is required"
+    );
+
+    // The customer orders: the cart was followed by an order.
+    let mut order = order_created();
+    order["keyValue"] = json!("shopper@example.com");
+    order["params"][0] = json!({"name": "email", "value": "shopper@example.com"});
+    assert_eq!(send(&f, &order).await.1["status"], "accepted");
+    assert!(f.table.open_carts_before(&f.store_id, later).await.unwrap().is_empty());
+    let customer = shared::domain::ids::CustomerId::parse(first["customerId"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        f.table.cart(&f.store_id, &customer).await.unwrap().unwrap().cart_status,
+        "ORDERED"
     );
 }

@@ -84,6 +84,7 @@ where
         let input = EventInput {
             event: &parsed.event,
             order: parsed.order.as_ref(),
+            activity: &parsed.activity,
         };
         let ports = self.0.ports();
         match ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &self.0.config).await {

@@ -444,6 +444,11 @@ impl IngestStore for DynamoTable {
             let update = self.customer_update(customer, changed)?;
             transact_items.push(TransactWriteItem::builder().update(update).build());
         }
+        for activity in &commit.activity {
+            let update =
+                self.activity_update(&commit.event.store_id, &commit.event.customer_id, activity, commit.now)?;
+            transact_items.push(TransactWriteItem::builder().update(update).build());
+        }
 
         let error = match self
             .client

@@ -49,6 +49,29 @@ pub fn order(store: &StoreId, external_order_id: &str) -> (String, &'static str)
     (format!("STORE#{store}#ORDER#{external_order_id}"), "ORDER")
 }
 
+/// A customer's view of a product; all viewers of a product share its partition.
+pub fn product_view(store: &StoreId, product_id: &str, customer: &CustomerId) -> (String, String) {
+    (product_views(store, product_id), format!("CUSTOMER#{customer}"))
+}
+
+pub fn product_views(store: &StoreId, product_id: &str) -> String {
+    format!("STORE#{store}#PRODUCTVIEW#{product_id}")
+}
+
+/// A customer's cart.
+pub fn cart(store: &StoreId, customer: &CustomerId) -> (String, &'static str) {
+    (format!("STORE#{store}#CART#{customer}"), "CART")
+}
+
+/// The sparse `openCarts` index: carts not followed by an order, by the time of their last change.
+pub const OPEN_CARTS_INDEX: &str = "openCarts";
+pub const OPEN_CARTS_OF: &str = "openCartsOf";
+pub const CART_UPDATED_MS: &str = "cartUpdatedMs";
+
+pub fn open_carts(store: &StoreId) -> String {
+    format!("STORE#{store}#OPENCARTS")
+}
+
 /// The event's own item in its partition; the partition also holds its delivery ledger.
 pub const EVENT_SK: &str = "EVENT";
 

@@ -1,6 +1,7 @@
 //! Adapters: the ports implemented on AWS. SDK errors become [`crate::ports::StoreError`] here, and
 //! conditional-check failures become outcomes.
 
+pub mod activity_table;
 pub mod dispatch_table;
 pub mod dynamo;
 pub mod errors;

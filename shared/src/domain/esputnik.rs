@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Number, Value};
 use sha2::{Digest, Sha256};
 
+use super::activity::ActivityWrite;
 use super::custom_event::{bounded_string, check_sizes, is_e164, is_email, truncate, CustomEvent, CustomerInput};
 use super::ids::CustomerId;
 use super::order::{OrderCommand, OrderFields, ORDER_STATUSES, REQUIRED_TO_CREATE};
@@ -43,6 +44,8 @@ pub struct EsputnikEvent {
     pub event: CustomEvent,
     /// For `orderCreated`, `orderUpdated`, `orderDelivered`, `orderCancelled`.
     pub order: Option<OrderCommand>,
+    /// For `productViewed` and `cartUpdated`: what the notification jobs will query.
+    pub activity: Vec<ActivityWrite>,
 }
 
 /// Validates an eSputnik body; every problem is reported with its pointer (`/params/3/value`).
@@ -118,6 +121,10 @@ pub fn parse_esputnik(body: &Value) -> Result<EsputnikEvent, Vec<FieldError>> {
     let order = event_type_key
         .as_deref()
         .and_then(|key| order_command(key, &params, &extra, &mut errors));
+    let activity = event_type_key
+        .as_deref()
+        .map(|key| activity_of(key, &params, &extra, &mut errors))
+        .unwrap_or_default();
     match event_type_key {
         Some(event_name) if errors.is_empty() => Ok(EsputnikEvent {
             event: CustomEvent {
@@ -131,6 +138,7 @@ pub fn parse_esputnik(body: &Value) -> Result<EsputnikEvent, Vec<FieldError>> {
                 unique_id,
             },
             order,
+            activity,
         }),
         _ => Err(errors.into_vec()),
     }
@@ -377,6 +385,73 @@ fn order_command(key: &str, params: &[Param], extra: &Map<String, Value>, errors
             .find(|(k, _)| k.eq_ignore_ascii_case("items"))
             .map(|(_, v)| v.clone()),
     }))
+}
+
+/// The activity record of a recommendation event; nothing for other events.
+fn activity_of(key: &str, params: &[Param], extra: &Map<String, Value>, errors: &mut Errors) -> Vec<ActivityWrite> {
+    let param = |name: &str| params.iter().find(|p| p.lower == name.to_ascii_lowercase());
+    let parsed = |name: &str| extra.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v);
+    let text = |name: &str| param(name).and_then(|p| p.value.as_str()).map(str::to_owned);
+    let params_at = Pointer::root().key("params");
+    match key {
+        "productViewed" => {
+            let Some(product) = param("product") else {
+                errors.add(
+                    &params_at,
+                    "productViewed needs the parameter product ({\"productId\": …})",
+                );
+                return Vec::new();
+            };
+            let Some(fields) = parsed("product").and_then(Value::as_object) else {
+                // Malformed JSON is reported already; a JSON value that is not an object is reported here.
+                if parsed("product").is_some() {
+                    errors.add(&product.at, "product must be a JSON object with productId");
+                }
+                return Vec::new();
+            };
+            let product_id = match fields.get("productId") {
+                Some(Value::String(id)) if !id.is_empty() => id.clone(),
+                Some(Value::Number(id)) => id.to_string(),
+                _ => {
+                    errors.add(&product.at, "product needs a productId");
+                    return Vec::new();
+                }
+            };
+            let in_stock = match fields.get("isInStock") {
+                Some(Value::Number(n)) => n.as_i64().map(|n| n != 0),
+                Some(Value::Bool(b)) => Some(*b),
+                Some(Value::String(s)) => Some(s != "0"),
+                _ => None,
+            };
+            vec![ActivityWrite::ProductView {
+                product_id,
+                in_stock,
+                price: fields.get("price").and_then(Value::as_number).cloned(),
+                currency: text("currencyCode"),
+            }]
+        }
+        "cartUpdated" => {
+            let Some(recycle_state_id) = text("recycleStateId") else {
+                errors.add(&params_at, "cartUpdated needs the parameter recycleStateId");
+                return Vec::new();
+            };
+            let products = match (param("products"), parsed("products")) {
+                (None, _) => Value::Array(Vec::new()),
+                (Some(_), Some(list @ Value::Array(_))) => list.clone(),
+                (Some(p), Some(_)) => {
+                    errors.add(&p.at, "products must be a JSON array");
+                    return Vec::new();
+                }
+                (Some(_), None) => return Vec::new(),
+            };
+            vec![ActivityWrite::Cart {
+                products,
+                recycle_state_id,
+                currency: text("currencyCode"),
+            }]
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -81,7 +81,8 @@ fn when_json_parameters_nest_should_parse_one_level_and_keep_deeper_values_as_st
     let parsed = parse_esputnik(&body(
         "cartUpdated",
         "a@example.com",
-        json!([{"name": "products", "value": "[{\"productId\":\"WS01\",\"quantity\":1,\"tags\":[\"green\"]}]"}]),
+        json!([{"name": "products", "value": "[{\"productId\":\"WS01\",\"quantity\":1,\"tags\":[\"green\"]}]"},
+               {"name": "recycleStateId", "value": "r-1"}]),
     ))
     .unwrap();
     let products = &parsed.event.extra.unwrap()["products"];

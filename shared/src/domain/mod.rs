@@ -1,5 +1,6 @@
 //! Pure domain: types and rules with no I/O.
 
+pub mod activity;
 pub mod api_key;
 pub mod bulk_envelope;
 pub mod currency;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::activity::ActivityWrite;
 use crate::domain::custom_event::CustomEvent;
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
@@ -69,11 +70,16 @@ pub struct Ingested {
 pub struct EventInput<'a> {
     pub event: &'a CustomEvent,
     pub order: Option<&'a OrderCommand>,
+    pub activity: &'a [ActivityWrite],
 }
 
 impl<'a> From<&'a CustomEvent> for EventInput<'a> {
     fn from(event: &'a CustomEvent) -> Self {
-        Self { event, order: None }
+        Self {
+            event,
+            order: None,
+            activity: &[],
+        }
     }
 }
 
@@ -224,6 +230,12 @@ pub async fn store_event<S: IngestStore>(
             }
         };
 
+        let mut activity = input.activity.to_vec();
+        if entity.as_ref().is_some_and(|e| e.operation == Operation::Create) {
+            // A new order follows the customer's cart, if one is open.
+            activity.push(ActivityWrite::CloseCart);
+        }
+
         let event_id = EventId::from_bytes(ids.object_id(now));
         let stored = StoredEvent {
             store_id: store.clone(),
@@ -263,6 +275,7 @@ pub async fn store_event<S: IngestStore>(
             claims,
             now,
             order: order_write,
+            activity,
         };
         match ports.commit(&commit).await? {
             CommitOutcome::Committed => {
