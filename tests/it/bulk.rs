@@ -42,7 +42,10 @@ async fn when_spec_mixed_events_example_is_posted_should_accept_both() {
         assert_eq!(result["customerCreated"], true);
         assert_eq!(result["matchedBy"], "created");
         let event = f.event(result).await;
-        assert_eq!(event.customer_id.as_str(), result["customerId"].as_str().unwrap());
+        assert_eq!(
+            event.customer_id.unwrap().as_str(),
+            result["customerId"].as_str().unwrap()
+        );
     }
     assert_eq!(
         f.event(&report["results"][1]).await.value_currency.as_deref(),

@@ -91,7 +91,7 @@ where
             Ok(ingested) => Ok(EsputnikResponse {
                 status: ingested.status.as_str().to_owned(),
                 event_id: Some(ingested.event_id.to_string()),
-                customer_id: Some(ingested.customer_id.to_string()),
+                customer_id: ingested.customer_id.as_ref().map(ToString::to_string),
                 detail: None,
             }),
             Err(IngestError::Ignored(why)) => Ok(EsputnikResponse {

@@ -422,9 +422,11 @@ impl IngestStore for DynamoTable {
             let at = keys::customer(&customer.store_id, &customer.customer_id);
             puts.push(put(item_of("customer item", at, customer)?, "attribute_not_exists(pk)"));
         }
-        for (kind, value) in &commit.claims {
-            let claim = identity_claim(&commit.event.store_id, *kind, value, &commit.event.customer_id);
-            puts.push(put(claim, "attribute_not_exists(pk)"));
+        if let Some(customer_id) = &commit.event.customer_id {
+            for (kind, value) in &commit.claims {
+                let claim = identity_claim(&commit.event.store_id, *kind, value, customer_id);
+                puts.push(put(claim, "attribute_not_exists(pk)"));
+            }
         }
         if let Some(write) = &commit.order {
             let at = keys::order(&write.order.store_id, &write.order.external_order_id);
@@ -444,10 +446,11 @@ impl IngestStore for DynamoTable {
             let update = self.customer_update(customer, changed)?;
             transact_items.push(TransactWriteItem::builder().update(update).build());
         }
-        for activity in &commit.activity {
-            let update =
-                self.activity_update(&commit.event.store_id, &commit.event.customer_id, activity, commit.now)?;
-            transact_items.push(TransactWriteItem::builder().update(update).build());
+        if let Some(customer_id) = &commit.event.customer_id {
+            for activity in &commit.activity {
+                let update = self.activity_update(&commit.event.store_id, customer_id, activity, commit.now)?;
+                transact_items.push(TransactWriteItem::builder().update(update).build());
+            }
         }
 
         let error = match self

@@ -19,7 +19,8 @@ use super::values::{is_unset, number_in_range, parse_date_time, PropertyValue};
 #[serde(rename_all = "camelCase")]
 pub struct CustomEvent {
     pub event_name: String,
-    pub customer: CustomerInput,
+    /// Who the event is about; `None` for events about no customer (an inventory level, say).
+    pub customer: Option<CustomerInput>,
     pub data: BTreeMap<String, PropertyValue>,
     /// `data.$extra`, exactly as sent.
     pub extra: Option<Map<String, Value>>,
@@ -59,6 +60,12 @@ impl CustomerInput {
 }
 
 impl CustomEvent {
+    /// The customer part, or an empty one (no identifiers, no patch) for an event about no customer.
+    pub fn customer_input(&self) -> &CustomerInput {
+        static NO_CUSTOMER: std::sync::LazyLock<CustomerInput> = std::sync::LazyLock::new(CustomerInput::default);
+        self.customer.as_ref().unwrap_or(&NO_CUSTOMER)
+    }
+
     /// SHA-256 of the canonical form (keys sorted at every level, `$extra` included). Two requests with the
     /// same content hash the same whatever their key order or whitespace; dedupe compares these.
     pub fn payload_hash(&self) -> String {
@@ -176,7 +183,7 @@ pub fn parse_custom_event(body: &Value, at: &Pointer, now: DateTime<Utc>) -> Res
     match (event_name, customer) {
         (Some(event_name), Some(customer)) if errors.is_empty() => Ok(CustomEvent {
             event_name,
-            customer,
+            customer: Some(customer),
             data,
             extra,
             event_timestamp,

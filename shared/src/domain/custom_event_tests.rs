@@ -33,11 +33,11 @@ fn when_custom_field_is_a_date_time_should_be_typed_as_a_date() {
     let body = json!({"eventName": "X", "customer": {"email": "a@b.co", "customFields": {"Birthday": "1976-07-04T12:00:00Z", "Note": "2024-01-01"}}});
     let event = parse_custom_event(&body, &Pointer::root(), Utc::now()).unwrap();
     assert!(matches!(
-        event.customer.patch.custom_fields["Birthday"],
+        event.customer_input().patch.custom_fields["Birthday"],
         PropertyValue::Date(_)
     ));
     assert!(matches!(
-        event.customer.patch.custom_fields["Note"],
+        event.customer_input().patch.custom_fields["Note"],
         PropertyValue::String(_)
     ));
 }

@@ -129,7 +129,7 @@ pub fn parse_esputnik(body: &Value) -> Result<EsputnikEvent, Vec<FieldError>> {
         Some(event_name) if errors.is_empty() => Ok(EsputnikEvent {
             event: CustomEvent {
                 event_name,
-                customer,
+                customer: Some(customer),
                 data,
                 extra: (!extra.is_empty()).then_some(extra),
                 event_timestamp: None,

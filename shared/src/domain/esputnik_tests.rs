@@ -15,7 +15,7 @@ fn when_identification_parameters_come_in_any_casing_should_map_onto_email_phone
         ("contactEMAIL", "a@example.com"),
     ] {
         let parsed = parse_esputnik(&body("pageViewed", "x", json!([{"name": name, "value": value}]))).unwrap();
-        assert_eq!(parsed.event.customer.email.as_deref(), Some(value), "{name}");
+        assert_eq!(parsed.event.customer_input().email.as_deref(), Some(value), "{name}");
     }
     for name in ["PHONE", "sms", "PhoneNumber"] {
         let parsed = parse_esputnik(&body(
@@ -25,7 +25,7 @@ fn when_identification_parameters_come_in_any_casing_should_map_onto_email_phone
         ))
         .unwrap();
         assert_eq!(
-            parsed.event.customer.phone_number.as_deref(),
+            parsed.event.customer_input().phone_number.as_deref(),
             Some("+380501234567"),
             "{name}"
         );
@@ -39,6 +39,7 @@ fn when_identification_parameters_come_in_any_casing_should_map_onto_email_phone
         .unwrap()
         .event
         .customer
+        .unwrap()
         .id
     };
     for name in ["ContactId", "contact_id", "CONTACTKEY", "Contact_Key", "pushToken"] {
@@ -67,6 +68,7 @@ fn when_key_value_is_the_only_identifier_should_identify_by_its_form() {
             .unwrap()
             .event
             .customer
+            .unwrap()
     };
     assert_eq!(
         customer("example@email.com").email.as_deref(),

@@ -18,7 +18,9 @@ pub struct StoredEvent {
     pub store_id: StoreId,
     pub event_id: EventId,
     pub event_name: String,
-    pub customer_id: CustomerId,
+    /// The customer the event is about; `None` for events about no customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
     /// `eventTimestamp`, or the time the event was received when none was sent.
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
@@ -33,7 +35,9 @@ pub struct StoredEvent {
     pub value_currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unique_id: Option<String>,
-    pub identity: IdentityOutcome,
+    /// How the customer was found; `None` without a customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityOutcome>,
     /// Profile fields this event changed on the customer (`firstName`, `location.city`, `email` …).
     #[serde(default)]
     pub changed_fields: Vec<String>,
@@ -95,7 +99,8 @@ pub struct DedupeRecord {
     pub store_id: StoreId,
     pub unique_id: String,
     pub event_id: EventId,
-    pub customer_id: CustomerId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<CustomerId>,
     pub payload_hash: String,
     pub created_at: DateTime<Utc>,
     /// Epoch seconds after which the key is free again (also the table's TTL attribute).

@@ -77,7 +77,10 @@ pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
         },
     };
     let mut messages = vec![own];
-    let customer_operation = if event.identity.customer_created {
+    let created = event.identity.as_ref().is_some_and(|i| i.customer_created);
+    let customer_operation = if event.customer_id.is_none() {
+        None
+    } else if created {
         Some(Operation::Create)
     } else if !event.changed_fields.is_empty() {
         Some(Operation::Change)
@@ -123,7 +126,8 @@ pub struct Envelope<'a> {
 struct CustomEventData<'a> {
     event_id: &'a EventId,
     event_name: &'a str,
-    customer_id: &'a CustomerId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_id: Option<&'a CustomerId>,
     occurred_at: String,
     received_at: String,
     data: &'a BTreeMap<String, PropertyValue>,
@@ -155,7 +159,7 @@ pub fn envelope<'a>(event: &'a StoredEvent, message: &'a Outbound, customer: Opt
         serde_json::to_value(CustomEventData {
             event_id: &event.event_id,
             event_name: &event.event_name,
-            customer_id: &event.customer_id,
+            customer_id: event.customer_id.as_ref(),
             occurred_at: timestamp(event.occurred_at),
             received_at: timestamp(event.received_at),
             data: &event.data,
@@ -191,7 +195,7 @@ mod tests {
             store_id: StoreId::from_bytes([1; 12]),
             event_id: EventId::from_bytes([2; 12]),
             event_name: "Order Placed".into(),
-            customer_id: CustomerId::from_bytes([3; 12]),
+            customer_id: Some(CustomerId::from_bytes([3; 12])),
             occurred_at: now,
             received_at: now,
             data: BTreeMap::new(),
@@ -199,12 +203,12 @@ mod tests {
             value: None,
             value_currency: None,
             unique_id: None,
-            identity: IdentityOutcome {
+            identity: Some(IdentityOutcome {
                 matched_by: MatchedBy::Email,
                 customer_created: created,
                 requested_id_not_found: false,
                 conflicts: vec![],
-            },
+            }),
             changed_fields: changed.iter().map(|c| c.to_string()).collect(),
             payload_hash: "h".into(),
             entity: None,

@@ -25,7 +25,8 @@ pub struct IngestResponse {
     pub status: String,
     /// The customer the event was attributed to.
     #[schema(example = "665f1a2b3c4d5e6f7a8b9c0d")]
-    pub customer_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
 }
 
 impl From<&Ingested> for IngestResponse {
@@ -33,7 +34,7 @@ impl From<&Ingested> for IngestResponse {
         Self {
             event_id: ingested.event_id.to_string(),
             status: ingested.status.as_str().to_owned(),
-            customer_id: ingested.customer_id.to_string(),
+            customer_id: ingested.customer_id.as_ref().map(ToString::to_string),
         }
     }
 }

@@ -198,7 +198,7 @@ async fn preload<S: IngestStore>(
 ) -> HashMap<usize, Preloaded> {
     let requests: Vec<_> = leaders
         .iter()
-        .map(|&p| (valid[p].1.unique_id.as_deref(), &valid[p].1.customer))
+        .map(|&p| (valid[p].1.unique_id.as_deref(), valid[p].1.customer_input()))
         .collect();
     let prefetched = match ports.prefetch_many(store, &requests).await {
         Ok(prefetched) => prefetched,
@@ -241,14 +241,10 @@ fn claimed_owner(event: &CustomEvent, prefetched: &Prefetched) -> Option<Custome
     if prefetched.identity.by_id.is_some() {
         return None;
     }
-    let email = event
-        .customer
-        .email
-        .as_ref()
-        .and(prefetched.identity.email_owner.clone());
+    let customer = event.customer_input();
+    let email = customer.email.as_ref().and(prefetched.identity.email_owner.clone());
     email.or_else(|| {
-        event
-            .customer
+        customer
             .phone_number
             .as_ref()
             .and(prefetched.identity.phone_owner.clone())
@@ -267,7 +263,7 @@ fn chains_by_identity(valid: &[(usize, CustomEvent)], leaders: &[usize]) -> Vec<
     }
     let mut first_with: HashMap<String, usize> = HashMap::new();
     for (slot, &p) in leaders.iter().enumerate() {
-        let customer = &valid[p].1.customer;
+        let customer = valid[p].1.customer_input();
         let identifiers = [
             customer.id.as_ref().map(|id| format!("id:{id}")),
             customer.email_key().map(|e| format!("email:{e}")),
@@ -297,7 +293,7 @@ fn item_result(index: usize, result: Result<Stored, IngestError>) -> BulkItemRes
     match result {
         Ok(Stored { ingested, .. }) => BulkItemResult {
             event_id: Some(ingested.event_id.to_string()),
-            customer_id: Some(ingested.customer_id.to_string()),
+            customer_id: ingested.customer_id.as_ref().map(ToString::to_string),
             customer_created: (ingested.status == IngestStatus::Accepted).then_some(ingested.customer_created),
             matched_by: ingested.matched_by,
             ..BulkItemResult::new(

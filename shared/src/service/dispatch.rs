@@ -11,7 +11,7 @@ use futures::future::join_all;
 use crate::domain::customer::Customer;
 use crate::domain::delivery::{Attempt, DeliveryStatus};
 use crate::domain::event::EventRef;
-use crate::domain::ids::{StoreId, SubscriptionId};
+use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use crate::domain::outbound::{envelope, outbound_of, Outbound};
 use crate::domain::retry::{retry_delay, MAX_ATTEMPTS};
 use crate::domain::subscription::Subscription;
@@ -251,21 +251,21 @@ async fn customer_profiles<S: DispatchStore + Sync>(
     found: &[Option<DispatchState>],
     planned: &[Planned<'_>],
 ) -> HashMap<usize, Option<Customer>> {
-    let mut wanted: Vec<usize> = planned
+    let mut wanted: Vec<(usize, &CustomerId)> = planned
         .iter()
         .filter(|p| p.message.is_about_customer())
-        .map(|p| p.item)
+        .filter_map(|p| Some((p.item, found[p.item].as_ref()?.event.customer_id.as_ref()?)))
         .collect();
     wanted.dedup();
-    let reads = wanted.iter().map(|&i| {
+    let reads = wanted.iter().map(|&(i, customer_id)| {
         let event = &found[i].as_ref().expect("planned events exist").event;
-        store.customer_profile(&event.store_id, &event.customer_id)
+        store.customer_profile(&event.store_id, customer_id)
     });
     let read = join_all(reads).await;
     wanted
         .into_iter()
         .zip(read)
-        .map(|(i, profile)| {
+        .map(|((i, _), profile)| {
             // Without the profile the message still goes out, with the customer id as its data.
             let profile = profile.unwrap_or_else(|error| {
                 tracing::warn!(%error, "reading the customer failed; sending the id only");

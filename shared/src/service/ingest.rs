@@ -3,10 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::activity::ActivityWrite;
-use crate::domain::custom_event::CustomEvent;
+use crate::domain::custom_event::{CustomEvent, CustomerInput};
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
-use crate::domain::identity::{attach_identifiers, resolve, Identifier, MatchedBy, Target};
+use crate::domain::identity::{attach_identifiers, resolve, Identifier, IdentityLookup, MatchedBy, Target};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::order::{decide, OrderCommand, OrderDecision};
 use crate::domain::subscription::{EntityType, Operation};
@@ -59,7 +59,8 @@ impl IngestStatus {
 pub struct Ingested {
     pub status: IngestStatus,
     pub event_id: EventId,
-    pub customer_id: CustomerId,
+    /// `None` for an event about no customer.
+    pub customer_id: Option<CustomerId>,
     /// For an accepted event: how the customer was found. `None` for a duplicate.
     pub matched_by: Option<MatchedBy>,
     pub customer_created: bool,
@@ -155,49 +156,35 @@ pub async fn store_event<S: IngestStore>(
     for _ in 0..MAX_ATTEMPTS {
         let (prefetched, claimed_profile) = match preloaded.take() {
             Some(preloaded) => (preloaded.prefetched, preloaded.claimed_profile),
-            None => (ports.prefetch(store, unique_id, &event.customer).await?, None),
+            None => (ports.prefetch(store, unique_id, event.customer_input()).await?, None),
         };
         if let Some(record) = prefetched.dedupe.filter(|r| r.is_live(now)) {
             return duplicate_or_conflict(record, &payload_hash);
         }
-        let lookup = prefetched.identity;
-        let resolution = resolve(&event.customer, &lookup, CustomerId::from_bytes(ids.object_id(now)));
-        let (mut customer, created) = match &resolution.target {
-            Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
-            Target::Existing(id) => {
-                let found = match (&lookup.by_id, &claimed_profile) {
-                    (Some(c), _) | (_, Some(c)) if &c.customer_id == id => Some(c.clone()),
-                    _ => ports.customer(store, id).await?,
-                };
-                // A claim pointing at a customer that is gone: erased concurrently; resolve again.
-                let Some(found) = found else { continue };
-                (found, false)
+        let resolved = match &event.customer {
+            None => None,
+            Some(input) => {
+                let lookup = prefetched.identity;
+                match resolve_customer(ports, ids, store, input, &lookup, claimed_profile, now).await? {
+                    Some(resolved) => Some(resolved),
+                    // A claim pointing at a customer that is gone: erased concurrently; resolve again.
+                    None => continue,
+                }
             }
         };
-        let (claims, conflicts) = attach_identifiers(&mut customer, &event.customer, &lookup);
-        let mut changed: Vec<ProfileField> = claims.iter().map(|(kind, _)| identifier_field(*kind)).collect();
-        changed.extend(customer.apply(&event.customer.patch));
-        let changed_fields = changed.iter().map(ProfileField::name).collect();
-        customer.version += 1;
-        customer.updated_at = now;
-        let customer_write = if created {
-            Some(CustomerWrite::Create(customer.clone()))
-        } else if !changed.is_empty() {
-            Some(CustomerWrite::Update {
-                customer: customer.clone(),
-                changed,
-            })
-        } else {
-            None
-        };
+        let customer_id = resolved.as_ref().map(|r| r.customer.customer_id.clone());
 
         let (order_write, entity) = match input.order {
             None => (None, None),
             Some(command) => {
                 let existing = ports.order(store, command.external_order_id()).await?;
-                match decide(command, existing.as_ref(), store, &customer.customer_id, now)
-                    .map_err(IngestError::Invalid)?
-                {
+                let Some(customer_id) = &customer_id else {
+                    return Err(IngestError::Invalid(vec![FieldError {
+                        pointer: String::new(),
+                        detail: "an order event needs a customer".to_owned(),
+                    }]));
+                };
+                match decide(command, existing.as_ref(), store, customer_id, now).map_err(IngestError::Invalid)? {
                     OrderDecision::Ignored(reason) => return Err(IngestError::Ignored(reason)),
                     // Sent again unchanged: the event is stored, the order and its subscribers are left alone.
                     OrderDecision::Write {
@@ -230,7 +217,11 @@ pub async fn store_event<S: IngestStore>(
             }
         };
 
-        let mut activity = input.activity.to_vec();
+        let mut activity = if customer_id.is_some() {
+            input.activity.to_vec()
+        } else {
+            Vec::new()
+        };
         if entity.as_ref().is_some_and(|e| e.operation == Operation::Create) {
             // A new order follows the customer's cart, if one is open.
             activity.push(ActivityWrite::CloseCart);
@@ -241,7 +232,7 @@ pub async fn store_event<S: IngestStore>(
             store_id: store.clone(),
             event_id: event_id.clone(),
             event_name: event.event_name.clone(),
-            customer_id: customer.customer_id.clone(),
+            customer_id: customer_id.clone(),
             occurred_at: event.event_timestamp.unwrap_or(now),
             received_at: now,
             data: event.data.clone(),
@@ -249,13 +240,8 @@ pub async fn store_event<S: IngestStore>(
             value: event.value.clone(),
             value_currency: event.value_currency.clone(),
             unique_id: event.unique_id.clone(),
-            identity: IdentityOutcome {
-                matched_by: resolution.matched_by,
-                customer_created: created,
-                requested_id_not_found: resolution.requested_id_not_found,
-                conflicts,
-            },
-            changed_fields,
+            identity: resolved.as_ref().map(|r| r.identity.clone()),
+            changed_fields: resolved.as_ref().map(|r| r.changed_fields.clone()).unwrap_or_default(),
             payload_hash: payload_hash.clone(),
             entity,
         };
@@ -263,11 +249,15 @@ pub async fn store_event<S: IngestStore>(
             store_id: store.clone(),
             unique_id: unique_id.to_owned(),
             event_id: event_id.clone(),
-            customer_id: customer.customer_id.clone(),
+            customer_id: customer_id.clone(),
             payload_hash: payload_hash.clone(),
             created_at: now,
             expires_at: (now + config.dedupe_window).timestamp(),
         });
+        let (customer_write, claims) = match resolved.as_ref() {
+            Some(r) => (r.write.clone(), r.claims.clone()),
+            None => (None, Vec::new()),
+        };
         let commit = Commit {
             event: stored,
             dedupe,
@@ -282,9 +272,9 @@ pub async fn store_event<S: IngestStore>(
                 let ingested = Ingested {
                     status: IngestStatus::Accepted,
                     event_id,
-                    customer_id: customer.customer_id,
-                    matched_by: Some(resolution.matched_by),
-                    customer_created: created,
+                    customer_id,
+                    matched_by: resolved.as_ref().map(|r| r.identity.matched_by),
+                    customer_created: resolved.as_ref().is_some_and(|r| r.identity.customer_created),
                 };
                 return Ok(Stored {
                     ingested,
@@ -296,6 +286,68 @@ pub async fn store_event<S: IngestStore>(
         }
     }
     Err(IngestError::Contention(MAX_ATTEMPTS))
+}
+
+/// The customer an event is about, resolved, with what the event does to it.
+struct Resolved {
+    customer: Customer,
+    identity: IdentityOutcome,
+    changed_fields: Vec<String>,
+    claims: Vec<(Identifier, String)>,
+    write: Option<CustomerWrite>,
+}
+
+/// Resolves the event's customer and applies its identifiers and patch. `None` when the customer a claim
+/// names is gone (erased concurrently): the caller reads and resolves again.
+async fn resolve_customer<S: IngestStore>(
+    ports: &S,
+    ids: &dyn IdGenerator,
+    store: &StoreId,
+    input: &CustomerInput,
+    lookup: &IdentityLookup,
+    claimed_profile: Option<Customer>,
+    now: DateTime<Utc>,
+) -> Result<Option<Resolved>, IngestError> {
+    let resolution = resolve(input, lookup, CustomerId::from_bytes(ids.object_id(now)));
+    let (mut customer, created) = match &resolution.target {
+        Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
+        Target::Existing(id) => {
+            let found = match (&lookup.by_id, &claimed_profile) {
+                (Some(c), _) | (_, Some(c)) if &c.customer_id == id => Some(c.clone()),
+                _ => ports.customer(store, id).await?,
+            };
+            let Some(found) = found else { return Ok(None) };
+            (found, false)
+        }
+    };
+    let (claims, conflicts) = attach_identifiers(&mut customer, input, lookup);
+    let mut changed: Vec<ProfileField> = claims.iter().map(|(kind, _)| identifier_field(*kind)).collect();
+    changed.extend(customer.apply(&input.patch));
+    let changed_fields = changed.iter().map(ProfileField::name).collect();
+    customer.version += 1;
+    customer.updated_at = now;
+    let write = if created {
+        Some(CustomerWrite::Create(customer.clone()))
+    } else if !changed.is_empty() {
+        Some(CustomerWrite::Update {
+            customer: customer.clone(),
+            changed,
+        })
+    } else {
+        None
+    };
+    Ok(Some(Resolved {
+        identity: IdentityOutcome {
+            matched_by: resolution.matched_by,
+            customer_created: created,
+            requested_id_not_found: resolution.requested_id_not_found,
+            conflicts,
+        },
+        customer,
+        changed_fields,
+        claims,
+        write,
+    }))
 }
 
 fn duplicate_or_conflict(record: DedupeRecord, payload_hash: &str) -> Result<Stored, IngestError> {
