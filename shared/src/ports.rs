@@ -11,10 +11,12 @@ use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::delivery::{Attempt, DeliveryRecord};
+use crate::domain::entity_state::{EntityState, StateWrite};
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
-use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
 use crate::domain::order::Order;
+use crate::domain::subscription::EntityType;
 use crate::domain::subscription::Subscription;
 
 /// A backend call that failed. Outcomes such as "condition not met" are never errors; they are values of
@@ -89,6 +91,8 @@ pub struct Commit {
     pub order: Option<OrderWrite>,
     /// Activity records of the event's customer (product views, the cart); written unconditionally.
     pub activity: Vec<ActivityWrite>,
+    /// The entity projection an entity event changes; fails the commit unless the version read still holds.
+    pub entity_state: Option<StateWrite>,
 }
 
 /// An order written with an event: created (fails the commit if it exists) or replaced (fails it unless the
@@ -151,8 +155,23 @@ pub trait IngestStore {
         external_order_id: &str,
     ) -> impl Future<Output = Result<Option<Order>, StoreError>> + Send;
 
-    /// Writes the event (marked pending dispatch), its dedupe record, the customer, the claims and the order
-    /// atomically.
+    /// The latest state of an entity (strongly consistent), or `None`.
+    fn entity_state(
+        &self,
+        store: &StoreId,
+        entity_type: EntityType,
+        entity_id: &str,
+    ) -> impl Future<Output = Result<Option<EntityState>, StoreError>> + Send;
+
+    /// A stored event of the store, or `None`; never another store's.
+    fn stored_event(
+        &self,
+        store: &StoreId,
+        id: &EventId,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
+
+    /// Writes the event (marked pending dispatch), its dedupe record, the customer, the claims, the order and
+    /// the entity projection atomically.
     /// Idempotent in effect: a retried commit of the same event is a [`CommitOutcome::Duplicate`] when it
     /// carries a dedupe record, and otherwise writes a second event only if called with a new event id.
     fn commit(&self, commit: &Commit) -> impl Future<Output = Result<CommitOutcome, StoreError>> + Send;

@@ -6,6 +6,7 @@ mod bulk;
 mod dedupe;
 mod delivery;
 mod durability;
+mod entity_events;
 mod esputnik;
 mod examples;
 mod identity;

@@ -15,9 +15,11 @@ use shared::domain::api_key::ApiKeyRecord;
 use shared::domain::api_key::Scope;
 use shared::domain::custom_event::CustomerInput;
 use shared::domain::customer::Customer;
+use shared::domain::entity_state::EntityState;
 use shared::domain::event::StoredEvent;
 use shared::domain::ids::{CustomerId, EventId, StoreId};
 use shared::domain::order::Order;
+use shared::domain::subscription::EntityType;
 use shared::http::edge::IngestDeps;
 use shared::ports::{
     ApiKeyStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Prefetched,
@@ -347,6 +349,19 @@ impl IngestStore for FaultyStore {
 
     async fn order(&self, store: &StoreId, external_order_id: &str) -> Result<Option<Order>, StoreError> {
         self.data.order(store, external_order_id).await
+    }
+
+    async fn entity_state(
+        &self,
+        store: &StoreId,
+        entity_type: EntityType,
+        entity_id: &str,
+    ) -> Result<Option<EntityState>, StoreError> {
+        self.data.entity_state(store, entity_type, entity_id).await
+    }
+
+    async fn stored_event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        self.data.stored_event(store, id).await
     }
 
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {

@@ -48,7 +48,9 @@ where
             }
         }
         let jitter = f64::from(RandomIds.secret()[0]) / 256.0;
-        let (outcomes, counts) = dispatch(&self.store, &self.publisher, &items, self.clock.now(), jitter).await;
+        // Boxed: a batch's state machine is large; the runtime's stack need not carry it.
+        let (outcomes, counts) =
+            Box::pin(dispatch(&self.store, &self.publisher, &items, self.clock.now(), jitter)).await;
         for ((record, item), outcome) in received.into_iter().zip(&items).zip(outcomes) {
             match outcome {
                 ItemOutcome::Done => {}

@@ -2,21 +2,26 @@
 //! `POST /stores/{storeId}/events` (Redo custom events) and `POST /api/v1/event` (eSputnik). The handler is a
 //! plain async function over ports, so tests drive it with real adapters against the local AWS.
 
-use lambda_http::http::StatusCode;
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::domain::api_key::Scope;
 use shared::domain::custom_event::parse_custom_event;
+use shared::domain::entity_event::{parse_entity_event, representation};
 use shared::domain::esputnik::parse_esputnik;
+use shared::domain::ids::EventId;
 use shared::domain::limits::MAX_EVENT_BODY_BYTES;
 use shared::domain::validation::Pointer;
-use shared::http::edge::{authorized_json_body, respond, tenant_json_body, IngestDeps};
+use shared::http::auth::authorize_tenant;
+use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
 use shared::http::openapi::{EsputnikResponse, IngestResponse};
 use shared::http::Problem;
 use shared::ports::{ApiKeyStore, DispatchQueue, IngestStore};
-use shared::service::ingest::{ingest_event, EventInput, IngestError, Ingested};
+use shared::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
 
 /// The path of the eSputnik dialect.
 pub const ESPUTNIK_PATH: &str = "/api/v1/event";
+/// The path of the entity-event dialect: `POST` to it, `GET` an event below it.
+pub const ENTITY_EVENTS_PATH: &str = "/api/v1/events";
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, Q>(IngestDeps<S, Q>);
@@ -34,7 +39,12 @@ where
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        if request.raw_http_path().trim_end_matches('/').ends_with(ESPUTNIK_PATH) {
+        let path = request.raw_http_path();
+        if let Some(at) = path.find(ENTITY_EVENTS_PATH) {
+            let id = path[at + ENTITY_EVENTS_PATH.len()..].trim_matches('/').to_owned();
+            return respond_reply(&request, "entity-events", self.accept_entity_event(&request, &id)).await;
+        }
+        if path.trim_end_matches('/').ends_with(ESPUTNIK_PATH) {
             let accept = self.accept_esputnik(&request);
             return respond(&request, "esputnik", StatusCode::OK, accept, |r| {
                 (r.status.clone(), r.event_id.clone().unwrap_or_default())
@@ -85,6 +95,7 @@ where
             event: &parsed.event,
             order: parsed.order.as_ref(),
             activity: &parsed.activity,
+            entity: None,
         };
         let ports = self.0.ports();
         match ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &self.0.config).await {
@@ -105,6 +116,77 @@ where
     }
 }
 
+impl<S, Q> Handler<S, Q>
+where
+    S: IngestStore + ApiKeyStore + Sync,
+    Q: DispatchQueue + Sync,
+{
+    /// `POST /api/v1/events` (201 stored, 200 a duplicate of a stored event) and `GET /api/v1/events/{id}`.
+    async fn accept_entity_event(&self, request: &Request, id: &str) -> Result<Reply, Problem> {
+        if request.method() == Method::GET && !id.is_empty() {
+            let caller =
+                authorize_tenant(&self.0.store, &self.0.key_cache, request.headers(), Scope::EventsWrite).await?;
+            let not_found = || Problem::not_found("Event");
+            let event_id = EventId::parse(id).map_err(|_| not_found())?;
+            let stored = self
+                .0
+                .store
+                .stored_event(&caller.store_id, &event_id)
+                .await
+                .map_err(store_problem)?;
+            let body = stored
+                .filter(|e| e.extra.as_ref().is_some_and(|x| x.contains_key("event_payload")))
+                .map(|e| representation(e.extra.as_ref(), e.event_id.as_str()))
+                .ok_or_else(not_found)?;
+            return Ok(reply(StatusCode::OK, "found", body));
+        }
+        if !id.is_empty() {
+            return Err(Problem::method_not_allowed("GET"));
+        }
+        let (caller, body) = tenant_json_body(
+            &self.0.store,
+            &self.0.key_cache,
+            request,
+            Scope::EventsWrite,
+            MAX_EVENT_BODY_BYTES,
+            "the event",
+        )
+        .await?;
+        let parsed = parse_entity_event(&body).map_err(Problem::validation)?;
+        let input = EventInput {
+            event: &parsed.event,
+            order: None,
+            activity: &[],
+            entity: Some(&parsed.change),
+        };
+        let ports = self.0.ports();
+        let ingested = ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &self.0.config)
+            .await
+            .map_err(problem_of)?;
+        let mut answer = representation(parsed.event.extra.as_ref(), ingested.event_id.as_str());
+        answer["status"] = serde_json::Value::String(ingested.status.as_str().to_owned());
+        let status = match ingested.status {
+            IngestStatus::Accepted => StatusCode::CREATED,
+            IngestStatus::Duplicate => StatusCode::OK,
+        };
+        Ok(reply(status, ingested.status.as_str(), answer))
+    }
+}
+
+fn reply(status: StatusCode, label: &str, body: serde_json::Value) -> Reply {
+    Reply {
+        status,
+        body: Some(body),
+        label: label.to_owned(),
+        detail: String::new(),
+    }
+}
+
+fn store_problem(error: shared::ports::StoreError) -> Problem {
+    tracing::error!(%error, "store call failed");
+    Problem::from_store_error(&error)
+}
+
 fn problem_of(error: IngestError) -> Problem {
     match error {
         IngestError::UniqueIdConflict { unique_id, event_id } => Problem::conflict(
@@ -119,9 +201,6 @@ fn problem_of(error: IngestError) -> Problem {
             detail: why,
         }]),
         IngestError::Contention(_) => Problem::unavailable("the customer is being changed by concurrent requests; retry shortly"),
-        IngestError::Store(error) => {
-            tracing::error!(%error, "store call failed");
-            Problem::from_store_error(&error)
-        }
+        IngestError::Store(error) => store_problem(error),
     }
 }

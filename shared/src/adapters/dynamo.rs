@@ -15,10 +15,12 @@ use super::keys::{self, PENDING_SHARD, PENDING_SINCE, PK, SK};
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
+use crate::domain::entity_state::EntityState;
 use crate::domain::event::{DedupeRecord, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::order::Order;
+use crate::domain::subscription::EntityType;
 use crate::ports::{ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -399,6 +401,19 @@ impl IngestStore for DynamoTable {
             .transpose()
     }
 
+    async fn entity_state(
+        &self,
+        store: &StoreId,
+        entity_type: EntityType,
+        entity_id: &str,
+    ) -> Result<Option<EntityState>, StoreError> {
+        self.read_entity_state(store, entity_type, entity_id).await
+    }
+
+    async fn stored_event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        self.event(store, id).await
+    }
+
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         const OP: &str = "commit event";
         let put = |item: Item, condition: &str| {
@@ -445,6 +460,9 @@ impl IngestStore for DynamoTable {
         if let Some(CustomerWrite::Update { customer, changed }) = &commit.customer {
             let update = self.customer_update(customer, changed)?;
             transact_items.push(TransactWriteItem::builder().update(update).build());
+        }
+        if let Some(write) = &commit.entity_state {
+            transact_items.push(self.state_write_item(&commit.event.store_id, write)?);
         }
         if let Some(customer_id) = &commit.event.customer_id {
             for activity in &commit.activity {

@@ -4,6 +4,7 @@
 use crate::domain::event::EventRef;
 use crate::domain::identity::Identifier;
 use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
+use crate::domain::subscription::EntityType;
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -70,6 +71,15 @@ pub const CART_UPDATED_MS: &str = "cartUpdatedMs";
 
 pub fn open_carts(store: &StoreId) -> String {
     format!("STORE#{store}#OPENCARTS")
+}
+
+/// The latest state of an entity; all entities of a type share a partition, so jobs list them in one query.
+pub fn entity_state(store: &StoreId, entity_type: EntityType, entity_id: &str) -> (String, String) {
+    (entity_states(store, entity_type), format!("ID#{entity_id}"))
+}
+
+pub fn entity_states(store: &StoreId, entity_type: EntityType) -> String {
+    format!("STORE#{store}#ENTITIES#{}", entity_type.name())
 }
 
 /// The event's own item in its partition; the partition also holds its delivery ledger.

@@ -4,6 +4,7 @@
 pub mod activity_table;
 pub mod dispatch_table;
 pub mod dynamo;
+pub mod entity_table;
 pub mod errors;
 pub mod keys;
 pub mod kms;

@@ -7,6 +7,8 @@ pub mod currency;
 pub mod custom_event;
 pub mod customer;
 pub mod delivery;
+pub mod entity_event;
+pub mod entity_state;
 pub mod esputnik;
 pub mod event;
 pub mod identity;

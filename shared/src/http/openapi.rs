@@ -282,6 +282,79 @@ fn bulk_create_custom_events() {}
 )]
 fn esputnik_event() {}
 
+/// An entity event of the Event Collector API. The answer is this representation, with `eventId` (ours,
+/// for `GET /api/v1/events/{eventId}`) and `status`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityEventRequest {
+    /// The client's id of the event: the dedupe key.
+    id: Option<String>,
+    /// The entity's id; may be given here or in `event_payload`.
+    entity_id: Option<String>,
+    /// An entity type: `CUSTOMER`, `INVENTORY_LEVEL`, `INVENTORY_LOCATION`, `ORDER`, `PRICE`, `PRODUCT`,
+    /// `VARIANT_PRODUCT`, `WISHLIST` (also as `inventoryLevel`, `Inventory Level`).
+    #[schema(example = "INVENTORY_LEVEL")]
+    entity_name: String,
+    event_payload: EntityEventPayload,
+    #[schema(example = "APPLICATION")]
+    event_source: Option<String>,
+    /// `ENTITY_EVENT`.
+    #[schema(example = "ENTITY_EVENT")]
+    event_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityEventPayload {
+    /// Base64 of the entity as JSON: the projection's new state and the subscribers' `data`.
+    base64_encoded_payload_json: String,
+    /// Base64 of a JSON fault report, when the source had one.
+    base64_encoded_fault_json: Option<String>,
+    entity_id: Option<String>,
+    /// Strings; `customerId`, `email` or `phoneNumber` here attribute the event to a customer (wishlists).
+    key_attributes: Option<BTreeMap<String, String>>,
+    /// `CREATE`, `BULK_CREATE`, `INSERT`; `UPDATE`, `BULK_UPDATE`, `UPSERT`, `PATCH`, `CHANGE`; `DELETE`,
+    /// `BULK_DELETE`, `REMOVE`.
+    #[schema(example = "UPDATE")]
+    operation: String,
+}
+
+/// Create an entity event.
+///
+/// Validates and decodes the payload, dedupes by `id`, updates the entity's projection, stores the event and
+/// delivers it to subscribers of the entity type and operation (`inventory_level.updated` …).
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "Create entity event",
+    tag = "Entity Events",
+    params(("X-TWC-Tenant" = Option<String>, Header, description = "When sent, the key's store id")),
+    request_body(content = EntityEventRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Stored: the representation with eventId and status accepted", body = serde_json::Value),
+        (status = 200, description = "A duplicate of a stored event (same id, same content): status duplicate", body = serde_json::Value),
+        (status = 400, description = "Invalid fields, base64 or JSON; `errors` has a JSON Pointer per problem", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks events:write, or X-TWC-Tenant names another tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "id already used for an event with different content", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = []))
+)]
+fn create_entity_event() {}
+
+/// An entity event as it was sent, with its `eventId`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{eventId}",
+    operation_id = "Find entity event",
+    tag = "Entity Events",
+    params(("eventId" = String, Path, description = "The eventId the create answered (24 hex characters)")),
+    responses(
+        (status = 200, description = "The representation", body = serde_json::Value),
+        (status = 404, description = "No such entity event for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = []))
+)]
+fn find_entity_event() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Commerce event collector", description = "Ingest and subscription APIs. Errors are RFC 9457 problem details."),
@@ -289,6 +362,8 @@ fn esputnik_event() {}
         create_custom_event,
         bulk_create_custom_events,
         esputnik_event,
+        create_entity_event,
+        find_entity_event,
         super::openapi_subscriptions::create_subscription,
         super::openapi_subscriptions::replace_subscription,
         super::openapi_subscriptions::list_subscriptions,

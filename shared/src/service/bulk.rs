@@ -141,7 +141,7 @@ where
             async move {
                 let mut out = Vec::with_capacity(chain.len());
                 for position in chain {
-                    let result = store_event(
+                    let result = Box::pin(store_event(
                         ports.store,
                         ports.ids,
                         store,
@@ -149,7 +149,7 @@ where
                         now,
                         config,
                         first.take(),
-                    )
+                    ))
                     .await;
                     out.push((position, result));
                 }

@@ -5,6 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use crate::domain::activity::ActivityWrite;
 use crate::domain::custom_event::{CustomEvent, CustomerInput};
 use crate::domain::customer::{Customer, ProfileField};
+use crate::domain::entity_event::EntityChange;
+use crate::domain::entity_state::apply_change;
 use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
 use crate::domain::identity::{attach_identifiers, resolve, Identifier, IdentityLookup, MatchedBy, Target};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
@@ -72,6 +74,8 @@ pub struct EventInput<'a> {
     pub event: &'a CustomEvent,
     pub order: Option<&'a OrderCommand>,
     pub activity: &'a [ActivityWrite],
+    /// For entity events: the entity change.
+    pub entity: Option<&'a EntityChange>,
 }
 
 impl<'a> From<&'a CustomEvent> for EventInput<'a> {
@@ -80,6 +84,7 @@ impl<'a> From<&'a CustomEvent> for EventInput<'a> {
             event,
             order: None,
             activity: &[],
+            entity: None,
         }
     }
 }
@@ -130,7 +135,8 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
     now: DateTime<Utc>,
     config: &IngestConfig,
 ) -> Result<Ingested, IngestError> {
-    let stored = store_event(ports.store, ports.ids, store, input, now, config, None).await?;
+    // Boxed: the resolution and commit state machine is large, and callers' stacks need not carry it.
+    let stored = Box::pin(store_event(ports.store, ports.ids, store, input, now, config, None)).await?;
     if let Some(event) = &stored.to_enqueue {
         if let Err(error) = ports.queue.enqueue(event).await {
             tracing::warn!(event_id = %event.event_id, %error, "enqueue failed; the event stays pending for the sweep");
@@ -165,7 +171,17 @@ pub async fn store_event<S: IngestStore>(
             None => None,
             Some(input) => {
                 let lookup = prefetched.identity;
-                match resolve_customer(ports, ids, store, input, &lookup, claimed_profile, now).await? {
+                match Box::pin(resolve_customer(
+                    ports,
+                    ids,
+                    store,
+                    input,
+                    &lookup,
+                    claimed_profile,
+                    now,
+                ))
+                .await?
+                {
                     Some(resolved) => Some(resolved),
                     // A claim pointing at a customer that is gone: erased concurrently; resolve again.
                     None => continue,
@@ -217,6 +233,14 @@ pub async fn store_event<S: IngestStore>(
             }
         };
 
+        let (entity, state_write) = match input.entity {
+            None => (entity, None),
+            Some(change) => {
+                let existing = ports.entity_state(store, change.entity_type, &change.entity_id).await?;
+                let (record, write) = apply_change(change, existing.as_ref(), store, customer_id.as_ref(), now);
+                (Some(record), write)
+            }
+        };
         let mut activity = if customer_id.is_some() {
             input.activity.to_vec()
         } else {
@@ -266,6 +290,7 @@ pub async fn store_event<S: IngestStore>(
             now,
             order: order_write,
             activity,
+            entity_state: state_write,
         };
         match ports.commit(&commit).await? {
             CommitOutcome::Committed => {

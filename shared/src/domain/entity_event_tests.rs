@@ -1,0 +1,75 @@
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde_json::{json, Value};
+
+use super::*;
+
+fn encoded(value: Value) -> String {
+    STANDARD.encode(value.to_string())
+}
+
+fn body(entity: &str, operation: &str, payload: &str) -> Value {
+    json!({
+        "id": "evt-1", "entity_id": "SKU-1", "entity_name": entity, "event_source": "APPLICATION", "event_type": "ENTITY_EVENT",
+        "event_payload": {"base64_encoded_payload_json": payload, "entity_id": "SKU-1", "key_attributes": {"sku": "SKU-1"}, "operation": operation}
+    })
+}
+
+#[test]
+fn when_the_spec_example_is_sent_should_reject_its_literal_string_payload() {
+    // The spec's example carries the word "string" where base64 JSON belongs.
+    let errors = parse_entity_event(&body("string", "BULK_CREATE", "string")).unwrap_err();
+    let pointers: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(
+        pointers,
+        ["/entity_name", "/event_payload/base64_encoded_payload_json"],
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn when_operations_and_names_vary_should_map_them() {
+    let payload = encoded(json!({"productId": "P1", "quantity": 0}));
+    for (op, expected) in [
+        ("BULK_CREATE", Operation::Create),
+        ("update", Operation::Change),
+        ("DELETE", Operation::Delete),
+    ] {
+        let parsed = parse_entity_event(&body("inventoryLevel", op, &payload)).unwrap();
+        assert_eq!(parsed.change.operation, expected, "{op}");
+        assert_eq!(parsed.change.entity_type, EntityType::InventoryLevel);
+    }
+    for name in [
+        "INVENTORY_LEVEL",
+        "Inventory Level",
+        "inventory-level",
+        "InventoryLevel",
+    ] {
+        assert!(parse_entity_event(&body(name, "CREATE", &payload)).is_ok(), "{name}");
+    }
+    let parsed = parse_entity_event(&body("VARIANT_PRODUCT", "CREATE", &payload)).unwrap();
+    assert_eq!(parsed.change.payload["productId"], "P1");
+    assert_eq!(parsed.event.unique_id.as_deref(), Some("evt-1"));
+}
+
+#[test]
+fn when_base64_or_its_json_is_bad_should_say_which() {
+    let not_base64 = parse_entity_event(&body("PRICE", "CREATE", "%%%")).unwrap_err();
+    assert!(
+        not_base64[0].detail.starts_with("is not valid base64"),
+        "{not_base64:?}"
+    );
+    let not_json = parse_entity_event(&body("PRICE", "CREATE", &STANDARD.encode("{oops"))).unwrap_err();
+    assert!(
+        not_json[0].detail.starts_with("does not decode to JSON"),
+        "{not_json:?}"
+    );
+}
+
+#[test]
+fn when_entity_ids_disagree_should_point_at_the_inner_one() {
+    let mut b = body("PRICE", "CREATE", &encoded(json!({"price": 1})));
+    b["event_payload"]["entity_id"] = json!("OTHER");
+    let errors = parse_entity_event(&b).unwrap_err();
+    assert_eq!(errors[0].pointer, "/event_payload/entity_id");
+}
