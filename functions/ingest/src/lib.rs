@@ -11,7 +11,7 @@ use shared::domain::esputnik::parse_esputnik;
 use shared::domain::ids::EventId;
 use shared::domain::limits::MAX_EVENT_BODY_BYTES;
 use shared::domain::validation::Pointer;
-use shared::http::auth::authorize_tenant;
+use shared::http::auth::{authorize_tenant, Caller};
 use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
 use shared::http::openapi::{EsputnikResponse, IngestResponse};
 use shared::http::Problem;
@@ -81,15 +81,7 @@ where
     }
 
     async fn accept_esputnik(&self, request: &Request) -> Result<EsputnikResponse, Problem> {
-        let (caller, body) = tenant_json_body(
-            &self.0.store,
-            &self.0.key_cache,
-            request,
-            Scope::EventsWrite,
-            MAX_EVENT_BODY_BYTES,
-            "the event",
-        )
-        .await?;
+        let (caller, body) = self.tenant_event(request).await?;
         let parsed = parse_esputnik(&body).map_err(Problem::validation)?;
         let input = EventInput {
             event: &parsed.event,
@@ -121,6 +113,20 @@ where
     S: IngestStore + ApiKeyStore + Sync,
     Q: DispatchQueue + Sync,
 {
+    /// The caller and body of an event posted to an `/api/v1` endpoint, whose tenant is the key's store.
+    async fn tenant_event(&self, request: &Request) -> Result<(Caller, serde_json::Value), Problem> {
+        let (keys, cache) = (&self.0.store, &self.0.key_cache);
+        tenant_json_body(
+            keys,
+            cache,
+            request,
+            Scope::EventsWrite,
+            MAX_EVENT_BODY_BYTES,
+            "the event",
+        )
+        .await
+    }
+
     /// `POST /api/v1/events` (201 stored, 200 a duplicate of a stored event) and `GET /api/v1/events/{id}`.
     async fn accept_entity_event(&self, request: &Request, id: &str) -> Result<Reply, Problem> {
         if request.method() == Method::GET && !id.is_empty() {
@@ -143,15 +149,7 @@ where
         if !id.is_empty() {
             return Err(Problem::method_not_allowed("GET"));
         }
-        let (caller, body) = tenant_json_body(
-            &self.0.store,
-            &self.0.key_cache,
-            request,
-            Scope::EventsWrite,
-            MAX_EVENT_BODY_BYTES,
-            "the event",
-        )
-        .await?;
+        let (caller, body) = self.tenant_event(request).await?;
         let parsed = parse_entity_event(&body).map_err(Problem::validation)?;
         let input = EventInput {
             event: &parsed.event,

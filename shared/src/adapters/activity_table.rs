@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
 use chrono::{DateTime, Duration, Utc};
 
-use super::dynamo::{from_item, key, DynamoTable, Item};
-use super::errors::{permanent, sdk_error};
+use super::dynamo::{from_item, key, DynamoTable};
+use super::errors::permanent;
 use super::keys::{self, CART_UPDATED_MS, OPEN_CARTS_OF};
 use crate::domain::activity::{ActivityWrite, Cart, ProductView};
 use crate::domain::ids::{CustomerId, StoreId};
@@ -188,29 +188,5 @@ impl DynamoTable {
             .await?
             .map(|item| from_item("cart item", item))
             .transpose()
-    }
-
-    /// Every page of a query.
-    async fn query_all(
-        &self,
-        operation: &'static str,
-        shape: impl Fn(
-            aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-        ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
-    ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = shape(self.client.query().table_name(&self.table))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error(operation, e))?;
-            start = page.last_evaluated_key;
-            items.extend(page.items.unwrap_or_default());
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
     }
 }

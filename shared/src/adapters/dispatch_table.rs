@@ -42,26 +42,12 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error:
 impl DynamoTable {
     /// All items of a partition, strongly consistent, following pages.
     async fn partition(&self, operation: &'static str, pk: String) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
+        self.query_all(operation, |q| {
+            q.key_condition_expression("pk = :pk")
                 .expression_attribute_values(":pk", s(pk.clone()))
                 .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error(operation, e))?;
-            start = page.last_evaluated_key;
-            items.extend(page.items.unwrap_or_default());
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        })
+        .await
     }
 
     fn ledger_update(&self, event: &EventRef, entry: &LedgerEntry) -> Result<Update, StoreError> {

@@ -170,6 +170,30 @@ impl DynamoTable {
         Ok(())
     }
 
+    /// Every page of a query.
+    pub(super) async fn query_all(
+        &self,
+        operation: &'static str,
+        shape: impl Fn(
+            aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = shape(self.client.query().table_name(&self.table))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error(operation, e))?;
+            start = page.last_evaluated_key;
+            items.extend(page.items.unwrap_or_default());
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
     /// Gets items by key in as few `BatchGetItem` calls as DynamoDB allows (100 keys each), retrying
     /// `UnprocessedKeys` with backoff. Keys must be distinct.
     async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {

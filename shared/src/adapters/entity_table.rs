@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::dynamo::{from_item, item_of, key, DynamoTable, Item};
-use super::errors::{permanent, sdk_error};
+use super::errors::permanent;
 use super::keys;
 use crate::domain::entity_state::{EntityState, StateWrite};
 use crate::domain::ids::StoreId;
@@ -94,26 +94,12 @@ impl DynamoTable {
         store: &StoreId,
         entity_type: EntityType,
     ) -> Result<Vec<EntityState>, StoreError> {
-        let mut states = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::entity_states(store, entity_type)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("list entity states", e))?;
-            start = page.last_evaluated_key;
-            for item in page.items.unwrap_or_default() {
-                states.push(state_from_item(item)?);
-            }
-            if start.is_none() {
-                return Ok(states);
-            }
-        }
+        let items = self
+            .query_all("list entity states", |q| {
+                q.key_condition_expression("pk = :pk")
+                    .expression_attribute_values(":pk", AttributeValue::S(keys::entity_states(store, entity_type)))
+            })
+            .await?;
+        items.into_iter().map(state_from_item).collect()
     }
 }
