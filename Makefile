@@ -56,7 +56,7 @@ openapi:
 	UPDATE_OPENAPI=1 cargo test -p integration-tests --test it openapi
 
 build: venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest --package bulk-ingest --package subscriptions --package dispatch --package scheduler
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest --package bulk-ingest --package subscriptions --package dispatch --package scheduler --package jobs
 	@ls -l target/lambda/*/bootstrap
 
 $(SAM_VENV)/.installed: tools/requirements-sam.txt

@@ -30,7 +30,7 @@ for p in "$PORT" "$MOTO_PORT"; do
 done
 
 echo "building the functions (the first build takes a few minutes)…"
-cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p collector-shared --bins
+cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p jobs -p collector-shared --bins
 
 echo "starting the local AWS (moto) on 127.0.0.1:$MOTO_PORT…"
 "$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &

@@ -15,6 +15,7 @@ use crate::domain::entity_state::{EntityState, StateWrite};
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
+use crate::domain::job::{Job, JobRun};
 use crate::domain::order::Order;
 use crate::domain::subscription::EntityType;
 use crate::domain::subscription::Subscription;
@@ -243,6 +244,32 @@ pub trait SubscriptionStore {
         id: &SubscriptionId,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
+}
+
+/// Notification jobs of a store, and their runs.
+pub trait JobStore {
+    /// Stores a job and its next run (`None`: not due, out of the scheduler's index). `create`: fails with
+    /// `Ok(false)` if the id exists; else replaces, with `Ok(false)` if it does not exist.
+    fn put_job(
+        &self,
+        job: &Job,
+        next_run: Option<DateTime<Utc>>,
+        create: bool,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// One job of the store (strongly consistent), deleted or not; never another store's.
+    fn job(&self, store: &StoreId, id: &str) -> impl Future<Output = Result<Option<Job>, StoreError>> + Send;
+
+    /// Every job of the store, deleted ones included.
+    fn jobs(&self, store: &StoreId) -> impl Future<Output = Result<Vec<Job>, StoreError>> + Send;
+
+    /// A job's runs, latest slot first, at most `limit`.
+    fn job_runs(
+        &self,
+        store: &StoreId,
+        id: &str,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<JobRun>, StoreError>> + Send;
 }
 
 /// A stored event as dispatch finds it.

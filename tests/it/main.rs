@@ -10,6 +10,7 @@ mod entity_events;
 mod esputnik;
 mod examples;
 mod identity;
+mod jobs;
 mod openapi;
 mod pipeline;
 mod recovery;

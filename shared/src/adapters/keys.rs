@@ -82,6 +82,31 @@ pub fn entity_states(store: &StoreId, entity_type: EntityType) -> String {
     format!("STORE#{store}#ENTITIES#{}", entity_type.name())
 }
 
+/// Every job of a store shares a partition.
+pub fn job(store: &StoreId, id: &str) -> (String, String) {
+    (jobs(store), format!("JOB#{id}"))
+}
+
+pub fn jobs(store: &StoreId) -> String {
+    format!("STORE#{store}#JOBS")
+}
+
+/// A job's runs, by slot.
+pub fn job_runs(store: &StoreId, id: &str) -> String {
+    format!("STORE#{store}#JOB#{id}#RUNS")
+}
+
+/// The sparse `dueJobs` index: jobs that run, by next run time, over a few shards.
+pub const DUE_JOBS_INDEX: &str = "dueJobs";
+pub const DUE_SHARD: &str = "dueShard";
+pub const NEXT_RUN_MS: &str = "nextRunMs";
+pub const DUE_SHARDS: u8 = 4;
+
+pub fn due_shard(job_id: &str) -> String {
+    let sum: u32 = job_id.bytes().map(u32::from).sum();
+    format!("DUE#{}", sum % u32::from(DUE_SHARDS))
+}
+
 /// The event's own item in its partition; the partition also holds its delivery ledger.
 pub const EVENT_SK: &str = "EVENT";
 

@@ -6,6 +6,7 @@ pub mod dispatch_table;
 pub mod dynamo;
 pub mod entity_table;
 pub mod errors;
+pub mod job_table;
 pub mod keys;
 pub mod kms;
 pub mod publisher;

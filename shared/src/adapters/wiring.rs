@@ -7,7 +7,7 @@ use super::sqs::SqsDispatchQueue;
 use super::webhook::WebhookClient;
 use crate::domain::subscription_input::DestinationPolicy;
 use crate::http::auth::KeyCache;
-use crate::http::edge::{IngestDeps, SubscriptionDeps};
+use crate::http::edge::{IngestDeps, JobDeps, SubscriptionDeps};
 use crate::ports::{RandomIds, SystemClock};
 use crate::service::ingest::IngestConfig;
 use crate::service::sweep::SweepConfig;
@@ -50,6 +50,18 @@ pub async fn subscriptions_deps_from_env() -> Result<SubscriptionDeps<DynamoTabl
         ids: Box::new(RandomIds),
         key_cache: KeyCache::default(),
         policy: destination_policy_from_env(),
+    })
+}
+
+/// The jobs endpoint: `TABLE_NAME`.
+pub async fn jobs_deps_from_env() -> Result<JobDeps<DynamoTable>, String> {
+    let table = required("TABLE_NAME")?;
+    let aws = super::aws_config().await;
+    Ok(JobDeps {
+        store: DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
+        clock: Box::new(SystemClock),
+        ids: Box::new(RandomIds),
+        key_cache: KeyCache::default(),
     })
 }
 

@@ -175,3 +175,11 @@ pub struct SubscriptionDeps<S, B> {
     pub key_cache: KeyCache,
     pub policy: DestinationPolicy,
 }
+
+/// What the jobs endpoint needs, built once per cold start.
+pub struct JobDeps<S> {
+    pub store: S,
+    pub clock: Box<dyn Clock>,
+    pub ids: Box<dyn IdGenerator>,
+    pub key_cache: KeyCache,
+}

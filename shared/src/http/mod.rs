@@ -3,7 +3,9 @@
 pub mod auth;
 pub mod body;
 pub mod edge;
+pub mod job_view;
 pub mod openapi;
+mod openapi_jobs;
 mod openapi_subscriptions;
 pub mod problem;
 pub mod subscription_view;

@@ -357,7 +357,7 @@ fn find_entity_event() {}
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Commerce event collector", description = "Ingest and subscription APIs. Errors are RFC 9457 problem details."),
+    info(title = "Commerce event collector", description = "Ingest, subscription and job APIs. Errors are RFC 9457 problem details."),
     paths(
         create_custom_event,
         bulk_create_custom_events,
@@ -372,6 +372,12 @@ fn find_entity_event() {}
         super::openapi_subscriptions::deactivate_subscription,
         super::openapi_subscriptions::rotate_secret,
         super::openapi_subscriptions::list_deliveries,
+        super::openapi_jobs::create_job,
+        super::openapi_jobs::list_jobs,
+        super::openapi_jobs::get_job,
+        super::openapi_jobs::replace_job,
+        super::openapi_jobs::delete_job,
+        super::openapi_jobs::list_job_runs,
     ),
     modifiers(&BearerAuth)
 )]

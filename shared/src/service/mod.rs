@@ -4,5 +4,6 @@ pub mod admin;
 pub mod bulk;
 pub mod dispatch;
 pub mod ingest;
+pub mod jobs;
 pub mod subscriptions;
 pub mod sweep;

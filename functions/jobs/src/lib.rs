@@ -1,0 +1,152 @@
+//! `/api/v1/jobs`: notification jobs. Create, list, read, replace, soft delete (`DELETE`, or the spec's
+//! `POST /api/v1/jobs/{jobId}`), and the run history. The tenant is the API key's store.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::Value;
+use shared::domain::api_key::Scope;
+use shared::domain::ids::StoreId;
+use shared::domain::job::{parse_job, Job};
+use shared::domain::validation::FieldError;
+use shared::http::auth::authorize_tenant;
+use shared::http::edge::{json_body, respond_reply, JobDeps, Reply};
+use shared::http::job_view::JobView;
+use shared::http::Problem;
+use shared::ports::{ApiKeyStore, JobStore, StoreError};
+use shared::service::jobs::{self, JobError};
+
+pub const BASE: &str = "/api/v1/jobs";
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const RUNS_SHOWN: usize = 50;
+
+/// The endpoint over its dependencies.
+pub struct Handler<S>(JobDeps<S>);
+
+impl<S> From<JobDeps<S>> for Handler<S> {
+    fn from(deps: JobDeps<S>) -> Self {
+        Self(deps)
+    }
+}
+
+fn ok(status: StatusCode, label: &str, body: Option<Value>) -> Result<Reply, Problem> {
+    Ok(Reply {
+        status,
+        body,
+        label: label.to_owned(),
+        detail: String::new(),
+    })
+}
+
+fn store_problem(error: StoreError) -> Problem {
+    tracing::error!(%error, "store call failed");
+    Problem::from_store_error(&error)
+}
+
+fn problem_of(error: JobError) -> Problem {
+    match error {
+        JobError::NotFound => Problem::not_found("Job"),
+        JobError::IdChanged => Problem::validation(vec![FieldError {
+            pointer: "/id".to_owned(),
+            detail: "the id of a job cannot change; leave it out or send the id in the path".to_owned(),
+        }]),
+        JobError::Store(error) => store_problem(error),
+    }
+}
+
+/// Job ids are 24 hex characters; anything else names no job.
+fn job_id(raw: &str) -> Result<&str, Problem> {
+    if raw.len() == 24 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(raw)
+    } else {
+        Err(Problem::not_found("Job"))
+    }
+}
+
+impl<S: JobStore + ApiKeyStore + Sync> Handler<S> {
+    /// Answers one request. Never fails: every error is a problem response.
+    pub async fn handle(&self, request: Request) -> Response<Body> {
+        respond_reply(&request, "jobs", self.accept(&request)).await
+    }
+
+    fn view(&self, job: &Job) -> Value {
+        serde_json::to_value(JobView::new(job, self.0.clock.now())).expect("views serialise")
+    }
+
+    async fn accept(&self, request: &Request) -> Result<Reply, Problem> {
+        let path = request.raw_http_path();
+        let rest = path
+            .find(BASE)
+            .map(|at| &path[at + BASE.len()..])
+            .ok_or_else(|| Problem::not_found("Resource"))?;
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        let method = request.method().clone();
+        let scope = if method == Method::GET {
+            Scope::JobsRead
+        } else {
+            Scope::JobsWrite
+        };
+        let caller = authorize_tenant(&self.0.store, &self.0.key_cache, request.headers(), scope).await?;
+        let store_id = &caller.store_id;
+        let now = self.0.clock.now();
+        match (segments.as_slice(), method) {
+            ([], Method::GET) => {
+                let all = self.0.store.jobs(store_id).await.map_err(store_problem)?;
+                let views: Vec<Value> = all.iter().filter(|j| !j.deleted).map(|j| self.view(j)).collect();
+                ok(StatusCode::OK, "listed", Some(Value::Array(views)))
+            }
+            ([], Method::POST) => {
+                let input = parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?).map_err(Problem::validation)?;
+                let job = jobs::create(&self.0.store, self.0.ids.as_ref(), store_id, input, now)
+                    .await
+                    .map_err(problem_of)?;
+                ok(StatusCode::CREATED, "created", Some(self.view(&job)))
+            }
+            ([], _) => Err(Problem::method_not_allowed("GET, POST")),
+            ([id], Method::GET) => {
+                let job = self.find(store_id, job_id(id)?).await?;
+                ok(StatusCode::OK, "found", Some(self.view(&job)))
+            }
+            ([id], Method::PUT) => {
+                let id = job_id(id)?;
+                let input = parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?).map_err(Problem::validation)?;
+                let job = jobs::replace(&self.0.store, store_id, id, input, now)
+                    .await
+                    .map_err(problem_of)?;
+                ok(StatusCode::OK, "updated", Some(self.view(&job)))
+            }
+            // The spec deletes with POST /api/v1/jobs/{jobId}; DELETE is the usual form.
+            ([id], Method::DELETE | Method::POST) => {
+                jobs::delete(&self.0.store, store_id, job_id(id)?, now)
+                    .await
+                    .map_err(problem_of)?;
+                ok(StatusCode::NO_CONTENT, "deleted", None)
+            }
+            ([_], _) => Err(Problem::method_not_allowed("GET, PUT, DELETE, POST")),
+            ([id, "runs"], Method::GET) => {
+                let job = self.find(store_id, job_id(id)?).await?;
+                let runs = self
+                    .0
+                    .store
+                    .job_runs(store_id, &job.id, RUNS_SHOWN)
+                    .await
+                    .map_err(store_problem)?;
+                ok(
+                    StatusCode::OK,
+                    "listed",
+                    Some(serde_json::to_value(runs).expect("runs serialise")),
+                )
+            }
+            ([_, "runs"], _) => Err(Problem::method_not_allowed("GET")),
+            _ => Err(Problem::not_found("Resource")),
+        }
+    }
+
+    async fn find(&self, store_id: &StoreId, id: &str) -> Result<Job, Problem> {
+        self.0
+            .store
+            .job(store_id, id)
+            .await
+            .map_err(store_problem)?
+            .ok_or_else(|| Problem::not_found("Job"))
+    }
+}
