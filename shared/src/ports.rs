@@ -272,6 +272,58 @@ pub trait JobStore {
     ) -> impl Future<Output = Result<Vec<JobRun>, StoreError>> + Send;
 }
 
+/// A job whose next run is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueJob {
+    pub store_id: StoreId,
+    pub job_id: String,
+    /// The next run the index holds: the first slot not yet run.
+    pub next_run: DateTime<Utc>,
+}
+
+/// The result of claiming a (job, slot) run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This invocation runs it.
+    Claimed,
+    /// It ran to the end already.
+    Finished,
+    /// Another invocation is running it.
+    Running,
+}
+
+/// What the scheduler needs to run each (job, slot) once.
+pub trait JobSchedule: JobStore {
+    /// Jobs whose next run is at or before `now`, at most `limit`, from the `dueJobs` index.
+    fn due_jobs(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DueJob>, StoreError>> + Send;
+
+    /// Claims a run of a slot: creates its record, or takes over a record whose claim is older than
+    /// `stale_before` and that never finished (its runner died).
+    fn claim_run(
+        &self,
+        store: &StoreId,
+        run: &JobRun,
+        stale_before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+
+    /// Moves the job's next run from `from` to `to` (`None`: out of the index). Does nothing if the job's next
+    /// run is no longer `from` (another invocation moved it, or the job was edited).
+    fn advance_job(
+        &self,
+        store: &StoreId,
+        job_id: &str,
+        from: DateTime<Utc>,
+        to: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records how a claimed run ended.
+    fn finish_run(&self, store: &StoreId, run: &JobRun) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// A stored event as dispatch finds it.
 #[derive(Debug, Clone)]
 pub struct DispatchState {

@@ -10,6 +10,7 @@ mod entity_events;
 mod esputnik;
 mod examples;
 mod identity;
+mod job_runs;
 mod jobs;
 mod openapi;
 mod pipeline;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod bulk;
 pub mod dispatch;
 pub mod ingest;
+pub mod job_runs;
 pub mod jobs;
 pub mod subscriptions;
 pub mod sweep;
