@@ -16,6 +16,7 @@ mod openapi;
 mod pipeline;
 mod recovery;
 mod requests;
+mod sendgrid;
 mod subscriptions;
 mod support;
 mod validation;

@@ -10,6 +10,7 @@ pub mod job_table;
 pub mod keys;
 pub mod kms;
 pub mod publisher;
+pub mod sendgrid;
 pub mod sqs;
 pub mod webhook;
 pub mod wiring;

@@ -1,0 +1,61 @@
+//! The SendGrid client against a local receiver: the request SendGrid would get, batching, and retries.
+
+use serde_json::{json, Value};
+use shared::adapters::sendgrid::{Email, MailError, SendGrid};
+
+use crate::pipeline::WebhookReceiver;
+
+const TEMPLATE: &str = "d-0123456789abcdef0123456789abcdef";
+
+fn emails(n: usize) -> Vec<Email> {
+    (0..n)
+        .map(|i| Email {
+            to: format!("c{i}@example.com"),
+            data: json!({"items": [{"name": "Mug", "url": "https://shop.example/mug?utm_medium=email"}]}),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn when_mail_is_sent_should_post_the_v3_request_in_batches_of_1000() {
+    let receiver = WebhookReceiver::start().await;
+    receiver.answer(202);
+    let base = receiver.url.trim_end_matches("/hooks/collector").to_owned();
+    let client =
+        SendGrid::new(&base, "SG.test-key", "shop@example.com").with_backoff(std::time::Duration::from_millis(10));
+    let results = client.send(TEMPLATE, &emails(1_001)).await;
+    assert_eq!(results, [Ok(1_000), Ok(1)]);
+    let requests = receiver.take();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].header("authorization"), Some("Bearer SG.test-key"));
+    assert_eq!(requests[0].header("content-type"), Some("application/json"));
+    let body: Value = serde_json::from_str(&requests[0].body).unwrap();
+    assert_eq!(body["from"]["email"], "shop@example.com");
+    assert_eq!(body["template_id"], TEMPLATE);
+    assert_eq!(body["personalizations"].as_array().unwrap().len(), 1_000);
+    assert_eq!(body["personalizations"][7]["to"][0]["email"], "c7@example.com");
+    assert_eq!(
+        body["personalizations"][0]["dynamic_template_data"]["items"][0]["name"],
+        "Mug"
+    );
+}
+
+#[tokio::test]
+async fn when_sendgrid_is_busy_or_refuses_should_retry_or_give_up_at_once() {
+    let receiver = WebhookReceiver::start().await;
+    let base = receiver.url.trim_end_matches("/hooks/collector").to_owned();
+    let client =
+        SendGrid::new(&base, "SG.test-key", "shop@example.com").with_backoff(std::time::Duration::from_millis(10));
+    receiver.answer(503);
+    assert_eq!(
+        client.send(TEMPLATE, &emails(1)).await,
+        [Err(MailError::Transient("HTTP 503".into()))]
+    );
+    assert_eq!(receiver.take().len(), 3, "three attempts");
+    receiver.answer(400);
+    assert_eq!(
+        client.send(TEMPLATE, &emails(1)).await,
+        [Err(MailError::Refused("HTTP 400".into()))]
+    );
+    assert_eq!(receiver.take().len(), 1, "a refusal is not retried");
+}
