@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 PORT="${PORT:-9000}"
 MOTO_PORT="${MOTO_PORT:-5000}"
+SENDGRID_PORT="${SENDGRID_PORT:-5600}"
 VENV="$(cd "${VENV:-.venv}" && pwd)"
 STATE=.local
 mkdir -p "$STATE"
@@ -25,8 +26,8 @@ wait_for_port() {
   for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "nothing listens on port $1 after 60 s; see $STATE/*.log" >&2; return 1
 }
-for p in "$PORT" "$MOTO_PORT"; do
-  port_free "$p" || { echo "port $p is in use; choose others with PORT=… MOTO_PORT=…" >&2; exit 1; }
+for p in "$PORT" "$MOTO_PORT" "$SENDGRID_PORT"; do
+  port_free "$p" || { echo "port $p is in use; choose others with PORT=… MOTO_PORT=… SENDGRID_PORT=…" >&2; exit 1; }
 done
 
 echo "building the functions (the first build takes a few minutes)…"
@@ -42,10 +43,20 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_A
   --env-file "$STATE/functions.env" >"$STATE/resources.json"
 # Local mode: subscriptions may point at http and loopback receivers (moto queues, a local webhook), and
 # the sweep's grace is short so a stalled event is visibly recovered within a minute or two.
+# (The template's values of these are replaced, not repeated: an env file's first value of a name wins.)
+sed -i -E '/^(LOCAL_MODE|SWEEP_GRACE_SECONDS|SENDGRID_BASE_URL|SENDGRID_API_KEY|SENDGRID_FROM)=/d' "$STATE/functions.env"
 cat >>"$STATE/functions.env" <<ENV
 LOCAL_MODE=true
 SWEEP_GRACE_SECONDS=30
+SENDGRID_BASE_URL=http://127.0.0.1:$SENDGRID_PORT
+SENDGRID_API_KEY=local
+SENDGRID_FROM=demo@example.com
 ENV
+
+echo "starting a local SendGrid stand-in on 127.0.0.1:$SENDGRID_PORT (requests logged to $STATE/sendgrid.log)…"
+: >"$STATE/sendgrid.log"
+"$VENV/bin/python" scripts/sendgrid_receiver.py --port "$SENDGRID_PORT" --log "$STATE/sendgrid.log" &
+pids+=($!)
 TABLE_NAME=$(sed -n 's/^TABLE_NAME=//p' "$STATE/functions.env")
 DISPATCH_QUEUE_URL=$(sed -n 's/^DISPATCH_QUEUE_URL=//p' "$STATE/functions.env")
 
@@ -80,7 +91,8 @@ The event collector is running.
   store id   $STORE_ID
   API key    $API_KEY   (shown once; also in $STATE/stack.env)
   local AWS  $AWS_ENDPOINT_URL   (table $TABLE_NAME)
-  logs       $STATE/watch.log (functions), $STATE/triggers.log (dispatch, sweep), $STATE/moto.log
+  logs       $STATE/watch.log (functions), $STATE/triggers.log (dispatch, scheduler ticks),
+             $STATE/sendgrid.log (the email notification jobs would send), $STATE/moto.log
 
 Send an event:
   curl -i -X POST "$BASE_URL/stores/$STORE_ID/events" \\

@@ -1,12 +1,12 @@
 //! Ports: the contracts between the domain services and the outside world. Adapters implement them for AWS;
 //! tests wrap them to inject failures.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::activity::ActivityWrite;
+use crate::domain::activity::{ActivityWrite, Cart, ProductView};
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
@@ -15,7 +15,7 @@ use crate::domain::entity_state::{EntityState, StateWrite};
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
-use crate::domain::job::{Job, JobRun};
+use crate::domain::job::{Job, JobRun, Notification};
 use crate::domain::order::Order;
 use crate::domain::subscription::EntityType;
 use crate::domain::subscription::Subscription;
@@ -322,6 +322,48 @@ pub trait JobSchedule: JobStore {
 
     /// Records how a claimed run ended.
     fn finish_run(&self, store: &StoreId, run: &JobRun) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What notification jobs read from the projections, and the frequency cap they keep.
+pub trait AudienceStore: IngestStore {
+    /// Every entity of a type in the store.
+    fn entities(
+        &self,
+        store: &StoreId,
+        entity_type: EntityType,
+    ) -> impl Future<Output = Result<Vec<EntityState>, StoreError>> + Send;
+
+    /// Who viewed a product.
+    fn viewers(
+        &self,
+        store: &StoreId,
+        product_id: &str,
+    ) -> impl Future<Output = Result<Vec<ProductView>, StoreError>> + Send;
+
+    /// Open carts last changed before `before`.
+    fn carts_before(
+        &self,
+        store: &StoreId,
+        before: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Vec<Cart>, StoreError>> + Send;
+
+    /// Of the (customer, product) pairs, those that got `notification` and whose cap has not expired at `now`.
+    fn capped(
+        &self,
+        store: &StoreId,
+        notification: Notification,
+        pairs: &[(CustomerId, String)],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<HashSet<(CustomerId, String)>, StoreError>> + Send;
+
+    /// Caps the pairs until `until`: they were notified.
+    fn cap(
+        &self,
+        store: &StoreId,
+        notification: Notification,
+        pairs: &[(CustomerId, String)],
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A stored event as dispatch finds it.

@@ -12,6 +12,7 @@ mod examples;
 mod identity;
 mod job_runs;
 mod jobs;
+mod notifications;
 mod openapi;
 mod pipeline;
 mod recovery;

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use shared::adapters::dynamo::DynamoTable;
 use shared::adapters::kms::KmsSecretBox;
 use shared::adapters::publisher::AwsPublisher;
+use shared::adapters::sendgrid::SendGrid;
 use shared::adapters::sqs::SqsDispatchQueue;
 use shared::adapters::webhook::WebhookClient;
 use shared::domain::subscription_input::DestinationPolicy;
@@ -17,6 +18,9 @@ use shared::http::auth::KeyCache;
 use shared::http::edge::SubscriptionDeps;
 use shared::ports::RandomIds;
 use shared::service::dispatch::DispatchCounts;
+use shared::service::job_runs::TickConfig;
+use shared::service::notifications::{NotificationConfig, NotificationRunner};
+use shared::service::sweep::SweepConfig;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::support::{create_queue, hex_id, Fixture};
@@ -34,6 +38,27 @@ pub fn dispatcher(f: &Fixture) -> Dispatcher {
         publisher: AwsPublisher::new(f.clients.config.clone(), secret_box(f), WebhookClient::new(true)),
         queue: f.dispatch_queue(),
         clock: Box::new(f.clock.clone()),
+    }
+}
+
+pub type Scheduler = scheduler::Handler<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid>>;
+
+/// The real scheduler handler over the fixture's table, queue and clock, mailing through SendGrid at
+/// `sendgrid_base` (a local receiver).
+pub fn scheduler(f: &Fixture, sendgrid_base: &str) -> Scheduler {
+    scheduler::Handler {
+        store: f.table.clone(),
+        queue: f.dispatch_queue(),
+        runner: NotificationRunner {
+            store: f.table.clone(),
+            mailer: SendGrid::new(sendgrid_base, "SG.test-key", "shop@example.com")
+                .with_backoff(std::time::Duration::from_millis(10)),
+            clock: Box::new(f.clock.clone()),
+            config: NotificationConfig::default(),
+        },
+        clock: Box::new(f.clock.clone()),
+        sweep: SweepConfig::default(),
+        jobs: TickConfig::default(),
     }
 }
 

@@ -14,9 +14,8 @@ use shared::domain::event::EventRef;
 use shared::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use shared::domain::subscription::Subscription;
 use shared::ports::{DispatchState, DispatchStore, LedgerEntry, PendingMarker, StoreError, SubscriptionStore};
-use shared::service::sweep::SweepConfig;
 
-use crate::pipeline::{dispatcher, Pipeline};
+use crate::pipeline::{dispatcher, scheduler, Pipeline};
 use crate::support::{Crash, FaultyStore, Fixture};
 
 /// Where dispatch dies.
@@ -181,22 +180,25 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
 
     // The sweep finds what never reached the queue once its grace has passed; a sweep that dies after
     // enqueuing (before postponing) only enqueues again next time.
-    let sweeper = scheduler::Handler {
-        store: f.table.clone(),
-        queue: f.dispatch_queue(),
-        clock: Box::new(f.clock.clone()),
-        sweep: SweepConfig::default(),
-    };
-    assert_eq!(sweeper.tick().await.unwrap().enqueued, 0, "nothing is stalled yet");
+    let sweeper = scheduler(&f, "http://127.0.0.1:9");
+    assert_eq!(
+        sweeper.tick().await.unwrap().sweep.enqueued,
+        0,
+        "nothing is stalled yet"
+    );
     f.clock.advance(chrono::Duration::minutes(6));
     assert_eq!(
-        sweeper.tick().await.unwrap().enqueued,
+        sweeper.tick().await.unwrap().sweep.enqueued,
         2,
         "the two events that were never enqueued"
     );
     p.drain().await;
     f.clock.advance(chrono::Duration::minutes(6));
-    assert_eq!(sweeper.tick().await.unwrap().enqueued, 0, "nothing is pending any more");
+    assert_eq!(
+        sweeper.tick().await.unwrap().sweep.enqueued,
+        0,
+        "nothing is pending any more"
+    );
 
     let ids_in = |messages: Vec<(Value, Vec<(String, String)>)>| -> HashMap<String, usize> {
         let mut seen = HashMap::new();

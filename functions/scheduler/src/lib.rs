@@ -1,21 +1,45 @@
-//! The scheduler function, ticked by an EventBridge rule: the recovery sweep. (Notification jobs join it.)
+//! The scheduler function, ticked every minute by an EventBridge rule: the recovery sweep, then the
+//! notification jobs that are due (each slot run once, see `shared::service::job_runs`).
 
-use shared::ports::{Clock, DispatchQueue, PendingEvents, StoreError};
+use shared::ports::{Clock, DispatchQueue, JobSchedule, PendingEvents, StoreError};
+use shared::service::job_runs::{run_due_jobs, JobRunner, TickConfig, TickReport};
 use shared::service::sweep::{sweep, SweepConfig, SweepReport};
 
 /// What the scheduler needs, built once per cold start.
-pub struct Handler<S, Q> {
+pub struct Handler<S, Q, R> {
     pub store: S,
     pub queue: Q,
+    pub runner: R,
     pub clock: Box<dyn Clock>,
     pub sweep: SweepConfig,
+    pub jobs: TickConfig,
 }
 
-impl<S: PendingEvents + Sync, Q: DispatchQueue + Sync> Handler<S, Q> {
-    /// One tick. An error fails the invocation; EventBridge's next tick sweeps again.
-    pub async fn tick(&self) -> Result<SweepReport, StoreError> {
-        let report = sweep(&self.store, &self.queue, self.clock.now(), self.sweep).await?;
-        tracing::info!(enqueued = report.enqueued, "recovery sweep");
-        Ok(report)
+/// What one tick did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Tick {
+    pub sweep: SweepReport,
+    pub jobs: TickReport,
+}
+
+impl<S, Q, R> Handler<S, Q, R>
+where
+    S: PendingEvents + JobSchedule + Sync,
+    Q: DispatchQueue + Sync,
+    R: JobRunner + Sync,
+{
+    /// One tick. An error fails the invocation; the next tick sweeps and runs again (runs are claimed
+    /// per slot, so a retried tick never runs a slot twice).
+    pub async fn tick(&self) -> Result<Tick, StoreError> {
+        let swept = sweep(&self.store, &self.queue, self.clock.now(), self.sweep).await?;
+        let jobs = run_due_jobs(&self.store, &self.runner, self.clock.as_ref(), self.jobs).await?;
+        tracing::info!(
+            enqueued = swept.enqueued,
+            due = jobs.due,
+            ran = jobs.ran,
+            skipped = jobs.skipped,
+            "tick"
+        );
+        Ok(Tick { sweep: swept, jobs })
     }
 }

@@ -196,7 +196,7 @@ impl DynamoTable {
 
     /// Gets items by key in as few `BatchGetItem` calls as DynamoDB allows (100 keys each), retrying
     /// `UnprocessedKeys` with backoff. Keys must be distinct.
-    async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+    pub(super) async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         let mut chunks = keys.into_iter().peekable();
         let mut pending: Vec<Item> = Vec::new();

@@ -107,6 +107,14 @@ pub fn due_shard(job_id: &str) -> String {
     format!("DUE#{}", sum % u32::from(DUE_SHARDS))
 }
 
+/// A notification a customer got about a product: the frequency cap, until its `expiresAt`.
+pub fn notified(store: &StoreId, customer: &CustomerId, notification: &str, product: &str) -> (String, String) {
+    (
+        format!("STORE#{store}#NOTIFIED#{customer}"),
+        format!("{notification}#{product}"),
+    )
+}
+
 /// The event's own item in its partition; the partition also holds its delivery ledger.
 pub const EVENT_SK: &str = "EVENT";
 

@@ -3,6 +3,7 @@
 use super::dynamo::DynamoTable;
 use super::kms::KmsSecretBox;
 use super::publisher::AwsPublisher;
+use super::sendgrid::SendGrid;
 use super::sqs::SqsDispatchQueue;
 use super::webhook::WebhookClient;
 use crate::domain::subscription_input::DestinationPolicy;
@@ -10,6 +11,7 @@ use crate::http::auth::KeyCache;
 use crate::http::edge::{IngestDeps, JobDeps, SubscriptionDeps};
 use crate::ports::{RandomIds, SystemClock};
 use crate::service::ingest::IngestConfig;
+use crate::service::notifications::NotificationConfig;
 use crate::service::sweep::SweepConfig;
 
 /// The dependencies of a function that ingests events, from `TABLE_NAME`, `DISPATCH_QUEUE_URL` and
@@ -80,26 +82,49 @@ pub async fn dispatch_deps_from_env() -> Result<(DynamoTable, AwsPublisher, SqsD
     ))
 }
 
-/// The scheduler: the table and dispatch queue of the recovery sweep, and its grace (`SWEEP_GRACE_SECONDS`).
-pub async fn sweep_deps_from_env() -> Result<(DynamoTable, SqsDispatchQueue, SweepConfig), String> {
+/// What the scheduler function runs on.
+pub struct SchedulerDeps {
+    pub table: DynamoTable,
+    pub queue: SqsDispatchQueue,
+    pub sweep: SweepConfig,
+    pub mailer: SendGrid,
+    pub notifications: NotificationConfig,
+}
+
+/// The scheduler: the table and dispatch queue of the recovery sweep and its grace (`SWEEP_GRACE_SECONDS`);
+/// SendGrid (`SENDGRID_API_KEY`, `SENDGRID_FROM`, `SENDGRID_BASE_URL`, default the public API); the
+/// frequency cap (`FREQUENCY_CAP_HOURS`, 168) and the abandoned-cart window (`ABANDONED_CART_MINUTES`, 60).
+pub async fn scheduler_deps_from_env() -> Result<SchedulerDeps, String> {
     let table = required("TABLE_NAME")?;
     let queue_url = required("DISPATCH_QUEUE_URL")?;
-    let mut config = SweepConfig::default();
+    let mut sweep = SweepConfig::default();
     if let Some(seconds) = seconds("SWEEP_GRACE_SECONDS")? {
-        config.grace = chrono::Duration::seconds(seconds);
+        sweep.grace = chrono::Duration::seconds(seconds);
     }
+    let mut notifications = NotificationConfig::default();
+    if let Some(hours) = seconds("FREQUENCY_CAP_HOURS")? {
+        notifications.frequency_cap = chrono::Duration::hours(hours);
+    }
+    if let Some(minutes) = seconds("ABANDONED_CART_MINUTES")? {
+        notifications.cart_window = chrono::Duration::minutes(minutes);
+    }
+    let base_url = std::env::var("SENDGRID_BASE_URL").unwrap_or_else(|_| "https://api.sendgrid.com".to_owned());
+    let mailer = SendGrid::new(base_url, required("SENDGRID_API_KEY")?, required("SENDGRID_FROM")?);
     let aws = super::aws_config().await;
-    Ok((
-        DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
-        SqsDispatchQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url),
-        config,
-    ))
+    Ok(SchedulerDeps {
+        table: DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
+        queue: SqsDispatchQueue::new(aws_sdk_sqs::Client::new(&aws), queue_url),
+        sweep,
+        mailer,
+        notifications,
+    })
 }
 
 fn required(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} must be set"))
 }
 
+/// A whole number from the environment, if set.
 fn seconds(name: &str) -> Result<Option<i64>, String> {
     match std::env::var(name) {
         Ok(raw) => raw

@@ -53,6 +53,45 @@ pub struct Summary {
     /// Wishlists: the product (or variant) ids of the items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<String>,
+    /// Inventory levels: when it last came back in stock (and is in stock since).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_in_stock_at: Option<DateTime<Utc>>,
+    /// Prices: the price before the last drop, and when it dropped (while it stays down).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_price: Option<Number>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_dropped_at: Option<DateTime<Utc>>,
+}
+
+impl Summary {
+    /// The product the entity is about: the variant, else the product, else nothing.
+    pub fn product_key(&self) -> Option<&str> {
+        self.variant_id.as_deref().or(self.product_id.as_deref())
+    }
+
+    /// Carries the history fields from the state before: a return to stock, a price drop.
+    fn follow(&mut self, before: Option<&Summary>, now: DateTime<Utc>) {
+        let was = |f: fn(&Summary) -> bool| before.is_some_and(f);
+        if self.in_stock == Some(true) {
+            self.back_in_stock_at = if was(|b| b.in_stock == Some(false)) {
+                Some(now)
+            } else {
+                before.and_then(|b| b.back_in_stock_at)
+            };
+        }
+        let price = |s: &Summary| s.price.as_ref().and_then(Number::as_f64);
+        match (before.and_then(price), price(self)) {
+            (Some(old), Some(new)) if new < old => {
+                self.previous_price = before.and_then(|b| b.price.clone());
+                self.price_dropped_at = Some(now);
+            }
+            (Some(old), Some(new)) if new == old => {
+                self.previous_price = before.and_then(|b| b.previous_price.clone());
+                self.price_dropped_at = before.and_then(|b| b.price_dropped_at);
+            }
+            _ => {}
+        }
+    }
 }
 
 fn text(payload: &Value, names: &[&str]) -> Option<String> {
@@ -159,7 +198,11 @@ pub fn apply_change(
                 store_id: store_id.clone(),
                 entity_type: change.entity_type,
                 entity_id: change.entity_id.clone(),
-                summary: summarize(change.entity_type, &change.payload),
+                summary: {
+                    let mut summary = summarize(change.entity_type, &change.payload);
+                    summary.follow(existing.map(|e| &e.summary), now);
+                    summary
+                },
                 state: change.payload.clone(),
                 customer_id: customer_id
                     .cloned()
@@ -248,7 +291,13 @@ mod tests {
         );
         assert_eq!(record.changed_fields, ["price"]);
         let write = write.unwrap();
-        assert_eq!((write.expected_version, write.state.unwrap().version), (Some(1), 2));
+        assert_eq!(
+            (write.expected_version, write.state.as_ref().unwrap().version),
+            (Some(1), 2)
+        );
+        let dropped = write.state.unwrap();
+        assert_eq!(dropped.summary.previous_price.unwrap().as_i64(), Some(10));
+        assert!(dropped.summary.price_dropped_at.is_some());
         let (_, write) = apply_change(&change(Operation::Delete, json!({})), None, &store, None, now);
         assert!(write.is_none(), "deleting what is not there writes nothing");
     }

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod api_key;
+pub mod audience;
 pub mod bulk_envelope;
 pub mod currency;
 pub mod custom_event;

@@ -6,5 +6,6 @@ pub mod dispatch;
 pub mod ingest;
 pub mod job_runs;
 pub mod jobs;
+pub mod notifications;
 pub mod subscriptions;
 pub mod sweep;
