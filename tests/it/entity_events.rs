@@ -232,32 +232,14 @@ async fn when_the_same_id_comes_again_should_dedupe_and_reads_should_stay_within
     assert_eq!(status, 200);
     assert_eq!(read["id"], "dup-1");
     assert_eq!(read["event_payload"], event["event_payload"], "as sent, base64 and all");
-    let now = chrono::Utc::now();
-    let other = shared::service::admin::create_store(&f.table, &shared::ports::RandomIds, "other", now)
-        .await
-        .unwrap();
-    let other_key = shared::service::admin::issue_key(
-        &f.table,
-        &shared::ports::RandomIds,
-        &other.store_id,
-        shared::domain::api_key::Scope::ALL.to_vec(),
-        now,
-    )
-    .await
-    .unwrap()
-    .plaintext;
+    let (other, other_key) = f.other_tenant_key().await;
     assert_eq!(
         get(&f, &other_key, id, &[]).await.0,
         404,
         "another tenant's event is not found"
     );
     assert_eq!(get(&f, &f.key, "665f1a2b3c4d5e6f7a8b9c0d", &[]).await.0, 404);
-    assert_eq!(
-        get(&f, &f.key, id, &[("x-twc-tenant", other.store_id.as_str())])
-            .await
-            .0,
-        403
-    );
+    assert_eq!(get(&f, &f.key, id, &[("x-twc-tenant", other.as_str())]).await.0, 403);
 
     let mut bad = event.clone();
     bad["event_payload"]["base64_encoded_payload_json"] = json!("not base64!");

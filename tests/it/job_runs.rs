@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 use shared::domain::job::Job;
 use shared::ports::{Claim, Clock, JobSchedule, JobStore};
 use shared::service::job_runs::{run_due_jobs, JobRunner, RunOutcome, TickConfig};
@@ -30,23 +30,8 @@ impl JobRunner for Recorder {
 
 /// An hourly job created now through the API.
 async fn hourly_job(f: &Fixture) -> String {
-    let h = jobs::Handler::from(shared::http::edge::JobDeps {
-        store: f.table.clone(),
-        clock: Box::new(f.clock.clone()),
-        ids: Box::new(shared::ports::RandomIds),
-        key_cache: Default::default(),
-    });
     let body = json!({"notification": "WISHLIST_REMINDER", "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef"});
-    let auth = f.bearer();
-    let request = integration_tests::apigw_request(
-        "POST",
-        "/api/v1/jobs",
-        &[("authorization", &auth), ("content-type", "application/json")],
-        Some(&body.to_string()),
-    );
-    let (status, created): (u16, Value) = integration_tests::read_response(h.handle(request).await);
-    assert_eq!(status, 201, "{created}");
-    created["id"].as_str().unwrap().to_owned()
+    crate::pipeline::create_job(f, &body).await
 }
 
 #[tokio::test]

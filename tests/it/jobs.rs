@@ -4,22 +4,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 use shared::adapters::dynamo::DynamoTable;
-use shared::domain::api_key::Scope;
-use shared::http::auth::KeyCache;
-use shared::http::edge::JobDeps;
-use shared::ports::RandomIds;
 
 use crate::support::Fixture;
 
 const BASE: &str = "/api/v1/jobs";
 
 fn handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
-    jobs::Handler::from(JobDeps {
-        store: f.table.clone(),
-        clock: Box::new(f.clock.clone()),
-        ids: Box::new(RandomIds),
-        key_cache: KeyCache::default(),
-    })
+    crate::pipeline::jobs_handler(f)
 }
 
 async fn call(
@@ -165,14 +156,7 @@ async fn when_another_tenant_names_a_job_should_answer_404() {
         .as_str()
         .unwrap()
         .to_owned();
-    let now = chrono::Utc::now();
-    let other = shared::service::admin::create_store(&f.table, &RandomIds, "other", now)
-        .await
-        .unwrap();
-    let other_key = shared::service::admin::issue_key(&f.table, &RandomIds, &other.store_id, Scope::ALL.to_vec(), now)
-        .await
-        .unwrap()
-        .plaintext;
+    let (_, other_key) = f.other_tenant_key().await;
     let item = format!("{BASE}/{id}");
     assert_eq!(call(&h, &other_key, "GET", &item, None).await.0, 404);
     assert_eq!(call(&h, &other_key, "PUT", &item, Some(&back_in_stock())).await.0, 404);

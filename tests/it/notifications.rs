@@ -24,17 +24,9 @@ async fn entity(f: &Fixture, id: &str, entity: &str, entity_id: &str, operation:
 }
 
 async fn job(f: &Fixture, notification: &str) -> String {
-    let h = jobs::Handler::from(shared::http::edge::JobDeps {
-        store: f.table.clone(),
-        clock: Box::new(f.clock.clone()),
-        ids: Box::new(shared::ports::RandomIds),
-        key_cache: Default::default(),
-    });
     let body = json!({"notification": notification, "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef",
                       "job_parameters": {"campaign_id": "spring", "utm_medium": "email"}});
-    let (status, created) = read_response(h.handle(f.json_post("/api/v1/jobs", &body)).await);
-    assert_eq!(status, 201, "{created}");
-    created["id"].as_str().unwrap().to_owned()
+    crate::pipeline::create_job(f, &body).await
 }
 
 fn viewed(email: &str, product: &str, in_stock: u8) -> Value {
@@ -67,7 +59,7 @@ async fn when_a_viewed_product_is_back_in_stock_should_mail_the_viewer_once_with
     let f = Fixture::new().await;
     let receiver = WebhookReceiver::start().await;
     receiver.answer(202);
-    let base = receiver.url.trim_end_matches("/hooks/collector").to_owned();
+    let base = receiver.base();
     entity(
         &f,
         "i1",
@@ -138,7 +130,7 @@ async fn when_prices_drop_carts_wait_and_wishlists_wait_should_mail_each_audienc
     let f = Fixture::new().await;
     let receiver = WebhookReceiver::start().await;
     receiver.answer(202);
-    let base = receiver.url.trim_end_matches("/hooks/collector").to_owned();
+    let base = receiver.base();
     // Price drop: a viewer of P2, whose price falls from 20 to 15.
     entity(
         &f,

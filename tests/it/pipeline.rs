@@ -41,6 +41,23 @@ pub fn dispatcher(f: &Fixture) -> Dispatcher {
     }
 }
 
+/// The jobs endpoint over the fixture's table and clock.
+pub fn jobs_handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
+    jobs::Handler::from(shared::http::edge::JobDeps {
+        store: f.table.clone(),
+        clock: Box::new(f.clock.clone()),
+        ids: Box::new(RandomIds),
+        key_cache: KeyCache::default(),
+    })
+}
+
+/// Creates a job through the API; its id.
+pub async fn create_job(f: &Fixture, body: &Value) -> String {
+    let (status, created) = read_response(jobs_handler(f).handle(f.json_post("/api/v1/jobs", body)).await);
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().expect("an id").to_owned()
+}
+
 pub type Scheduler = scheduler::Handler<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid>>;
 
 /// The real scheduler handler over the fixture's table, queue and clock, mailing through SendGrid at
@@ -300,6 +317,11 @@ impl WebhookReceiver {
             }
         });
         Self { url, requests, status }
+    }
+
+    /// Where the receiver listens, without the path: the base URL of an API it stands in for.
+    pub fn base(&self) -> String {
+        self.url.trim_end_matches("/hooks/collector").to_owned()
     }
 
     pub fn answer(&self, status: u16) {

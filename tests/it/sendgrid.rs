@@ -20,7 +20,7 @@ fn emails(n: usize) -> Vec<Email> {
 async fn when_mail_is_sent_should_post_the_v3_request_in_batches_of_1000() {
     let receiver = WebhookReceiver::start().await;
     receiver.answer(202);
-    let base = receiver.url.trim_end_matches("/hooks/collector").to_owned();
+    let base = receiver.base();
     let client =
         SendGrid::new(&base, "SG.test-key", "shop@example.com").with_backoff(std::time::Duration::from_millis(10));
     let results = client.send(TEMPLATE, &emails(1_001)).await;
@@ -43,7 +43,7 @@ async fn when_mail_is_sent_should_post_the_v3_request_in_batches_of_1000() {
 #[tokio::test]
 async fn when_sendgrid_is_busy_or_refuses_should_retry_or_give_up_at_once() {
     let receiver = WebhookReceiver::start().await;
-    let base = receiver.url.trim_end_matches("/hooks/collector").to_owned();
+    let base = receiver.base();
     let client =
         SendGrid::new(&base, "SG.test-key", "shop@example.com").with_backoff(std::time::Duration::from_millis(10));
     receiver.answer(503);

@@ -3,11 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
 use serde_json::{json, Value};
-use shared::domain::api_key::Scope;
-use shared::ports::RandomIds;
-use shared::service::admin::{create_store, issue_key};
 
 use crate::pipeline::Pipeline;
 use crate::support::Fixture;
@@ -30,16 +26,6 @@ fn customer_subscription() -> Value {
         "description": "CRM sync",
         "destination": sqs("https://sqs.eu-west-1.amazonaws.com/123456789012/crm")
     })
-}
-
-/// A key of a second store in the fixture's table: another tenant.
-async fn other_tenant(f: &Fixture) -> String {
-    let now = Utc::now();
-    let store = create_store(&f.table, &RandomIds, "other", now).await.unwrap();
-    issue_key(&f.table, &RandomIds, &store.store_id, Scope::ALL.to_vec(), now)
-        .await
-        .unwrap()
-        .plaintext
 }
 
 #[tokio::test]
@@ -97,7 +83,7 @@ async fn when_another_tenant_names_a_subscription_should_answer_404_as_for_a_mis
         .as_str()
         .unwrap()
         .to_owned();
-    let other = format!("Bearer {}", other_tenant(&f).await);
+    let other = format!("Bearer {}", f.other_tenant_key().await.1);
     let item = format!("{BASE}/{id}");
     let as_other = |method: &'static str, path: String, body: Option<Value>| {
         let other = other.clone();

@@ -106,6 +106,18 @@ impl Fixture {
         }
     }
 
+    /// A second store in this fixture's table and a key of it: another tenant.
+    pub async fn other_tenant_key(&self) -> (StoreId, String) {
+        let now = Utc::now();
+        let store = create_store(&self.table, &RandomIds, "other tenant", now)
+            .await
+            .expect("store created");
+        let key = issue_key(&self.table, &RandomIds, &store.store_id, Scope::ALL.to_vec(), now)
+            .await
+            .expect("key issued");
+        (store.store_id, key.plaintext)
+    }
+
     /// This fixture's dispatch queue.
     pub fn dispatch_queue(&self) -> SqsDispatchQueue {
         SqsDispatchQueue::new(self.clients.sqs.clone(), &self.dispatch_queue_url)
