@@ -1,6 +1,7 @@
 //! The single-event ingest endpoints, one pipeline with a parser per dialect:
-//! `POST /stores/{storeId}/events` (Redo custom events) and `POST /api/v1/event` (eSputnik). The handler is a
-//! plain async function over ports, so tests drive it with real adapters against the local AWS.
+//! `POST /stores/{storeId}/events` (Redo custom events), `POST /api/v1/event` (eSputnik) and
+//! `POST /api/v1/events` with `GET /api/v1/events/{eventId}` (entity events). The handler is a plain async
+//! function over ports, so tests drive it with real adapters against the local AWS.
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
