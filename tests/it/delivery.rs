@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use shared::domain::event::EventRef;
 use shared::domain::ids::EventId;
 
-use crate::pipeline::{verify_with_reference_library, Pipeline, WebhookReceiver};
+use crate::pipeline::{verify_with_reference_library, Pipeline};
 use crate::support::{create_queue, hex_id, Fixture};
 
 fn order(unique: &str, email: &str) -> Value {
@@ -116,10 +116,7 @@ async fn when_subscribed_with_sns_should_publish_to_the_topic() {
 async fn when_subscribed_with_a_webhook_should_post_a_signature_the_reference_library_verifies() {
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
-    let receiver = WebhookReceiver::start().await;
-    let created = p
-        .subscribe(json!({"eventNames": ["Order Placed"], "destination": {"type": "WEBHOOK", "webhook": {"url": receiver.url}}}))
-        .await;
+    let (receiver, created) = p.webhook_subscriber(json!(["Order Placed"])).await;
     let secret = created["destination"]["webhook"]["signingSecret"]
         .as_str()
         .expect("shown once")
@@ -255,10 +252,7 @@ async fn when_the_destination_is_gone_should_deactivate_the_subscription_with_it
 async fn when_a_webhook_fails_transiently_should_retry_later_and_record_each_attempt() {
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
-    let receiver = WebhookReceiver::start().await;
-    let created = p
-        .subscribe(json!({"eventNames": ["*"], "destination": {"type": "WEBHOOK", "webhook": {"url": receiver.url}}}))
-        .await;
+    let (receiver, created) = p.webhook_subscriber(json!(["*"])).await;
     receiver.answer(503);
     let (_, accepted) = f.post(&order("o-10", "retry@example.com")).await;
     let (event, receipts) = p.receive_batch().await.unwrap();
@@ -362,10 +356,7 @@ async fn when_the_destination_needs_a_role_or_access_keys_should_deliver_with_th
 async fn when_the_last_attempt_fails_should_mark_it_exhausted_and_leave_the_message_to_the_dead_letter_queue() {
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
-    let receiver = WebhookReceiver::start().await;
-    let created = p
-        .subscribe(json!({"eventNames": ["*"], "destination": {"type": "WEBHOOK", "webhook": {"url": receiver.url}}}))
-        .await;
+    let (receiver, created) = p.webhook_subscriber(json!(["*"])).await;
     receiver.answer(500);
     let (_, accepted) = f.post(&order("o-12", "dlq@example.com")).await;
     let (mut event, receipts) = p.receive_batch().await.unwrap();

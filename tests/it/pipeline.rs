@@ -147,6 +147,16 @@ impl<'a> Pipeline<'a> {
         url
     }
 
+    /// A local webhook receiver and a subscription of `event_names` delivering to it (the create response).
+    pub async fn webhook_subscriber(&self, event_names: Value) -> (WebhookReceiver, Value) {
+        let receiver = WebhookReceiver::start().await;
+        let destination = json!({"type": "WEBHOOK", "webhook": {"url": receiver.url}});
+        let created = self
+            .subscribe(json!({"eventNames": event_names, "destination": destination}))
+            .await;
+        (receiver, created)
+    }
+
     /// One batch as the event source mapping delivers it: up to 10 visible messages of the dispatch queue.
     /// `None` when none is visible.
     pub async fn receive_batch(&self) -> Option<(SqsEvent, Vec<String>)> {

@@ -140,12 +140,12 @@ where
                 .store
                 .stored_event(&caller.store_id, &event_id)
                 .await
-                .map_err(store_problem)?;
+                .map_err(Problem::logged_store_error)?;
             let body = stored
                 .filter(|e| e.extra.as_ref().is_some_and(|x| x.contains_key("event_payload")))
                 .map(|e| representation(e.extra.as_ref(), e.event_id.as_str()))
                 .ok_or_else(not_found)?;
-            return Ok(reply(StatusCode::OK, "found", body));
+            return Ok(Reply::new(StatusCode::OK, "found", Some(body)));
         }
         if !id.is_empty() {
             return Err(Problem::method_not_allowed("GET"));
@@ -168,22 +168,8 @@ where
             IngestStatus::Accepted => StatusCode::CREATED,
             IngestStatus::Duplicate => StatusCode::OK,
         };
-        Ok(reply(status, ingested.status.as_str(), answer))
+        Ok(Reply::new(status, ingested.status.as_str(), Some(answer)))
     }
-}
-
-fn reply(status: StatusCode, label: &str, body: serde_json::Value) -> Reply {
-    Reply {
-        status,
-        body: Some(body),
-        label: label.to_owned(),
-        detail: String::new(),
-    }
-}
-
-fn store_problem(error: shared::ports::StoreError) -> Problem {
-    tracing::error!(%error, "store call failed");
-    Problem::from_store_error(&error)
 }
 
 fn problem_of(error: IngestError) -> Problem {
@@ -200,6 +186,6 @@ fn problem_of(error: IngestError) -> Problem {
             detail: why,
         }]),
         IngestError::Contention(_) => Problem::unavailable("the customer is being changed by concurrent requests; retry shortly"),
-        IngestError::Store(error) => store_problem(error),
+        IngestError::Store(error) => Problem::logged_store_error(error),
     }
 }

@@ -12,7 +12,7 @@ use shared::http::auth::authorize_tenant;
 use shared::http::edge::{json_body, respond_reply, JobDeps, Reply};
 use shared::http::job_view::JobView;
 use shared::http::Problem;
-use shared::ports::{ApiKeyStore, JobStore, StoreError};
+use shared::ports::{ApiKeyStore, JobStore};
 use shared::service::jobs::{self, JobError};
 
 pub const BASE: &str = "/api/v1/jobs";
@@ -29,17 +29,7 @@ impl<S> From<JobDeps<S>> for Handler<S> {
 }
 
 fn ok(status: StatusCode, label: &str, body: Option<Value>) -> Result<Reply, Problem> {
-    Ok(Reply {
-        status,
-        body,
-        label: label.to_owned(),
-        detail: String::new(),
-    })
-}
-
-fn store_problem(error: StoreError) -> Problem {
-    tracing::error!(%error, "store call failed");
-    Problem::from_store_error(&error)
+    Ok(Reply::new(status, label, body))
 }
 
 fn problem_of(error: JobError) -> Problem {
@@ -49,7 +39,7 @@ fn problem_of(error: JobError) -> Problem {
             pointer: "/id".to_owned(),
             detail: "the id of a job cannot change; leave it out or send the id in the path".to_owned(),
         }]),
-        JobError::Store(error) => store_problem(error),
+        JobError::Store(error) => Problem::logged_store_error(error),
     }
 }
 
@@ -90,7 +80,7 @@ impl<S: JobStore + ApiKeyStore + Sync> Handler<S> {
         let now = self.0.clock.now();
         match (segments.as_slice(), method) {
             ([], Method::GET) => {
-                let all = self.0.store.jobs(store_id).await.map_err(store_problem)?;
+                let all = self.0.store.jobs(store_id).await.map_err(Problem::logged_store_error)?;
                 let views: Vec<Value> = all.iter().filter(|j| !j.deleted).map(|j| self.view(j)).collect();
                 ok(StatusCode::OK, "listed", Some(Value::Array(views)))
             }
@@ -129,7 +119,7 @@ impl<S: JobStore + ApiKeyStore + Sync> Handler<S> {
                     .store
                     .job_runs(store_id, &job.id, RUNS_SHOWN)
                     .await
-                    .map_err(store_problem)?;
+                    .map_err(Problem::logged_store_error)?;
                 ok(
                     StatusCode::OK,
                     "listed",
@@ -146,7 +136,7 @@ impl<S: JobStore + ApiKeyStore + Sync> Handler<S> {
             .store
             .job(store_id, id)
             .await
-            .map_err(store_problem)?
+            .map_err(Problem::logged_store_error)?
             .ok_or_else(|| Problem::not_found("Job"))
     }
 }

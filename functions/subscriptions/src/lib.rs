@@ -49,12 +49,7 @@ fn route(path: &str) -> Option<Route<'_>> {
 }
 
 fn ok(status: StatusCode, label: &str, body: Option<Value>) -> Result<Reply, Problem> {
-    Ok(Reply {
-        status,
-        body,
-        label: label.to_owned(),
-        detail: String::new(),
-    })
+    Ok(Reply::new(status, label, body))
 }
 
 fn view(saved: &Saved) -> Value {
@@ -75,13 +70,8 @@ fn problem_of(error: SubscriptionError) -> Problem {
             "this subscription's destination is not a WEBHOOK",
             "/destination/type",
         ),
-        SubscriptionError::Store(error) => store_problem(error),
+        SubscriptionError::Store(error) => Problem::logged_store_error(error),
     }
-}
-
-fn store_problem(error: shared::ports::StoreError) -> Problem {
-    tracing::error!(%error, "store call failed");
-    Problem::from_store_error(&error)
 }
 
 impl<S, B> Handler<S, B>
@@ -115,7 +105,12 @@ where
         let now = self.0.clock.now();
         match (route, method) {
             (Route::Collection, Method::GET) => {
-                let all = self.0.store.subscriptions(store_id).await.map_err(store_problem)?;
+                let all = self
+                    .0
+                    .store
+                    .subscriptions(store_id)
+                    .await
+                    .map_err(Problem::logged_store_error)?;
                 let views: Vec<_> = all.iter().map(|s| SubscriptionView::new(s, None)).collect();
                 ok(
                     StatusCode::OK,
@@ -158,7 +153,7 @@ where
                     .store
                     .delete_subscription(store_id, &id)
                     .await
-                    .map_err(store_problem)?
+                    .map_err(Problem::logged_store_error)?
                 {
                     true => ok(StatusCode::NO_CONTENT, "deleted", None),
                     false => Err(Problem::not_found("Subscription")),
@@ -172,7 +167,7 @@ where
                     .store
                     .deactivate_subscription(store_id, &id, "deactivated through the API", now)
                     .await
-                    .map_err(store_problem)?
+                    .map_err(Problem::logged_store_error)?
                     .ok_or_else(|| Problem::not_found("Subscription"))?;
                 ok(
                     StatusCode::OK,
@@ -198,7 +193,7 @@ where
                     .store
                     .deliveries(store_id, &found.subscription_id, limit)
                     .await
-                    .map_err(store_problem)?;
+                    .map_err(Problem::logged_store_error)?;
                 let views: Vec<DeliveryView> = records.into_iter().map(DeliveryView::from).collect();
                 ok(
                     StatusCode::OK,
@@ -219,7 +214,7 @@ where
             .store
             .subscription(store_id, &id)
             .await
-            .map_err(store_problem)?
+            .map_err(Problem::logged_store_error)?
             .ok_or_else(|| Problem::not_found("Subscription"))
     }
 

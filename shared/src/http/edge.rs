@@ -57,6 +57,18 @@ pub struct Reply {
     pub detail: String,
 }
 
+impl Reply {
+    /// A success with `status` and `body` (`None`: no content); the log line says `label`.
+    pub fn new(status: StatusCode, label: &str, body: Option<Value>) -> Self {
+        Self {
+            status,
+            body,
+            label: label.to_owned(),
+            detail: String::new(),
+        }
+    }
+}
+
 /// [`respond`] for endpoints whose successes differ in status or have no body.
 pub async fn respond_reply(
     request: &Request,

@@ -195,6 +195,13 @@ impl Problem {
         }
     }
 
+    /// [`Problem::from_store_error`] with the error on the request's log line first (the response says
+    /// nothing internal; the log does).
+    pub fn logged_store_error(error: StoreError) -> Self {
+        tracing::error!(%error, "store call failed");
+        Self::from_store_error(&error)
+    }
+
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
