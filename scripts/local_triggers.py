@@ -2,7 +2,7 @@
 """What AWS does between the services, done locally for `make run`:
 
 * the SQS event source mapping of the dispatch function: long-polls the dispatch queue, hands batches of up
-  to 10 messages to `dispatch` as a real SQS event, deletes what succeeded and leaves each message of
+  to 100 messages to `dispatch` as a real SQS event, deletes what succeeded and leaves each message of
   `batchItemFailures` to its visibility timeout (which dispatch may have shortened for a retry);
 * the EventBridge rule of the scheduler: invokes `scheduler` every --tick seconds (the recovery sweep).
 
@@ -20,6 +20,10 @@ import urllib.request
 import uuid
 
 import boto3
+
+
+# The dispatch event source mapping's BatchSize in template.yaml.
+BATCH_SIZE = 100
 
 
 def invoke(base, function, payload, timeout=60):
@@ -82,6 +86,13 @@ def main():
         messages = received.get("Messages", [])
         if not messages:
             continue
+        # The batching window: gather what else is visible, up to the template's BatchSize.
+        while len(messages) < BATCH_SIZE:
+            more = sqs.receive_message(QueueUrl=args.queue_url, MaxNumberOfMessages=min(10, BATCH_SIZE - len(messages)),
+                                       MessageSystemAttributeNames=["All"]).get("Messages", [])
+            if not more:
+                break
+            messages.extend(more)
         try:
             answer = invoke(args.invoke, "dispatch", sqs_event(messages, queue_arn, args.region)) or {}
         except (urllib.error.URLError, OSError) as error:
@@ -90,9 +101,9 @@ def main():
             continue
         failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
-        if done:
+        for start in range(0, len(done), 10):
             sqs.delete_message_batch(QueueUrl=args.queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start:start + 10])])
         log(f"dispatch: {len(messages)} messages, {len(done)} done, {len(failed)} to retry")
 
 

@@ -22,7 +22,7 @@ use crate::domain::subscription::Subscription;
 
 /// A backend call that failed. Outcomes such as "condition not met" are never errors; they are values of
 /// the operation's result type.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation}: {kind:?}: {message}")]
 pub struct StoreError {
     pub operation: &'static str,
@@ -370,10 +370,18 @@ pub trait AudienceStore: IngestStore {
 #[derive(Debug, Clone)]
 pub struct DispatchState {
     pub event: StoredEvent,
-    /// Its ledger: one record per (subscription, outbound message) tried so far.
-    pub deliveries: Vec<DeliveryRecord>,
+    /// The (subscription, outbound message id) pairs already delivered.
+    pub delivered: Vec<(SubscriptionId, String)>,
     /// Whether it still carries the pending-dispatch marker.
     pub pending: bool,
+}
+
+/// What one dispatch call writes for one event: its ledger entries and its marker.
+#[derive(Debug, Clone)]
+pub struct DispatchRecord<'a> {
+    pub event: &'a EventRef,
+    pub entries: Vec<LedgerEntry>,
+    pub marker: PendingMarker,
 }
 
 /// One attempt to append to the ledger.
@@ -396,28 +404,29 @@ pub enum PendingMarker {
 
 /// What dispatch reads and writes.
 pub trait DispatchStore: SubscriptionStore {
-    /// The event and its ledger in one strongly consistent read; `None` when the event does not exist.
-    fn dispatch_state(
+    /// Each event with what was delivered of it, in the order of `events`, `None` for an event that does not
+    /// exist. One strongly consistent batched read for the whole batch; it fails as a whole.
+    fn dispatch_states(
         &self,
-        event: &EventRef,
-    ) -> impl Future<Output = Result<Option<DispatchState>, StoreError>> + Send;
+        events: &[EventRef],
+    ) -> impl Future<Output = Result<Vec<Option<DispatchState>>, StoreError>> + Send;
 
-    /// The customer's profile as it is now, or `None`.
-    fn customer_profile(
+    /// The profiles as they are now, in one batched read; a customer that does not exist is left out.
+    fn customer_profiles(
         &self,
-        store: &StoreId,
-        id: &CustomerId,
-    ) -> impl Future<Output = Result<Option<Customer>, StoreError>> + Send;
+        customers: &[(StoreId, CustomerId)],
+    ) -> impl Future<Output = Result<HashMap<(StoreId, CustomerId), Customer>, StoreError>> + Send;
 
-    /// Appends `entries` to the ledger and updates the event's marker, all in one atomic write. A record
-    /// already `DELIVERED` is never overwritten: such entries are dropped (a concurrent dispatch delivered it)
-    /// and the rest written. A marker on an event that no longer exists is not recreated.
-    fn record_dispatch(
+    /// Appends each record's entries to the ledger, marks the delivered ones on the event and updates its
+    /// marker; one result per record, in order. Records are packed into as few atomic writes as the store
+    /// allows, and one record is never split across two unless it alone exceeds one (then its marker goes
+    /// last, so it is cleared only once every entry is written). A ledger record already `DELIVERED` is never
+    /// overwritten: such entries are dropped (a concurrent dispatch delivered it) and the rest written. A
+    /// marker on an event that no longer exists is not recreated.
+    fn record_dispatches(
         &self,
-        event: &EventRef,
-        entries: &[LedgerEntry],
-        marker: PendingMarker,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+        records: &[DispatchRecord<'_>],
+    ) -> impl Future<Output = Vec<Result<(), StoreError>>> + Send;
 }
 
 /// The recovery sweep's view of the store.

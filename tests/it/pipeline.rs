@@ -160,18 +160,30 @@ impl<'a> Pipeline<'a> {
     /// One batch as the event source mapping delivers it: up to 10 visible messages of the dispatch queue.
     /// `None` when none is visible.
     pub async fn receive_batch(&self) -> Option<(SqsEvent, Vec<String>)> {
-        let received = self
-            .f
-            .clients
-            .sqs
-            .receive_message()
-            .queue_url(&self.f.dispatch_queue_url)
-            .max_number_of_messages(10)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-            .send()
-            .await
-            .expect("receive from the dispatch queue");
-        let messages = received.messages();
+        self.receive_up_to(10).await
+    }
+
+    /// Like the event source mapping with a batching window: up to `max` visible messages in one event.
+    pub async fn receive_up_to(&self, max: usize) -> Option<(SqsEvent, Vec<String>)> {
+        let mut messages = Vec::new();
+        while messages.len() < max {
+            let received = self
+                .f
+                .clients
+                .sqs
+                .receive_message()
+                .queue_url(&self.f.dispatch_queue_url)
+                .max_number_of_messages((max - messages.len()).min(10) as i32)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .expect("receive from the dispatch queue");
+            let got = received.messages.unwrap_or_default();
+            if got.is_empty() {
+                break;
+            }
+            messages.extend(got);
+        }
         if messages.is_empty() {
             return None;
         }

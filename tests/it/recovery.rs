@@ -13,7 +13,7 @@ use shared::domain::delivery::DeliveryRecord;
 use shared::domain::event::EventRef;
 use shared::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use shared::domain::subscription::Subscription;
-use shared::ports::{DispatchState, DispatchStore, LedgerEntry, PendingMarker, StoreError, SubscriptionStore};
+use shared::ports::{DispatchRecord, DispatchState, DispatchStore, StoreError, SubscriptionStore};
 
 use crate::pipeline::{dispatcher, scheduler, Pipeline};
 use crate::support::{Crash, FaultyStore, Fixture};
@@ -82,20 +82,18 @@ impl SubscriptionStore for CrashingTable {
 }
 
 impl DispatchStore for CrashingTable {
-    async fn dispatch_state(&self, event: &EventRef) -> Result<Option<DispatchState>, StoreError> {
-        self.table.dispatch_state(event).await
+    async fn dispatch_states(&self, events: &[EventRef]) -> Result<Vec<Option<DispatchState>>, StoreError> {
+        self.table.dispatch_states(events).await
     }
-    async fn customer_profile(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.table.customer_profile(store, id).await
-    }
-    async fn record_dispatch(
+    async fn customer_profiles(
         &self,
-        event: &EventRef,
-        entries: &[LedgerEntry],
-        marker: PendingMarker,
-    ) -> Result<(), StoreError> {
+        customers: &[(StoreId, CustomerId)],
+    ) -> Result<HashMap<(StoreId, CustomerId), Customer>, StoreError> {
+        self.table.customer_profiles(customers).await
+    }
+    async fn record_dispatches(&self, records: &[DispatchRecord<'_>]) -> Vec<Result<(), StoreError>> {
         self.crash_if(DispatchCrash::AfterSendBeforeRecord);
-        self.table.record_dispatch(event, entries, marker).await
+        self.table.record_dispatches(records).await
     }
 }
 

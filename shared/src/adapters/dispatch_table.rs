@@ -1,20 +1,21 @@
 //! DynamoDB: subscriptions, the delivery ledger and the pending-dispatch marker, on the single table.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 
 use super::dynamo::{event_from_item, from_item, item_of, key, pk_of, DynamoTable, Item};
 use super::errors::{permanent, sdk_error};
-use super::keys::{self, PENDING_SHARD, PENDING_SINCE, SK};
+use super::keys::{self, PENDING_SHARD, PENDING_SINCE};
 use crate::domain::customer::Customer;
-use crate::domain::delivery::{DeliveryRecord, DELIVERY_RETENTION_DAYS};
+use crate::domain::delivery::{DeliveryRecord, DeliveryStatus, DELIVERY_RETENTION_DAYS};
 use crate::domain::event::EventRef;
 use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use crate::domain::subscription::Subscription;
 use crate::ports::{
-    DispatchState, DispatchStore, LedgerEntry, PendingEvents, PendingMarker, StoreError, SubscriptionStore,
+    DispatchRecord, DispatchState, DispatchStore, LedgerEntry, PendingEvents, PendingMarker, StoreError,
+    SubscriptionStore,
 };
 
 /// DynamoDB's limit of items in one transaction.
@@ -26,13 +27,6 @@ fn s(value: impl Into<String>) -> AttributeValue {
 
 fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
-}
-
-fn sk_of(item: &Item) -> &str {
-    match item.get(SK) {
-        Some(AttributeValue::S(sk)) => sk,
-        _ => "",
-    }
 }
 
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
@@ -98,19 +92,55 @@ impl DynamoTable {
             .map_err(|e| permanent(OP, e))
     }
 
-    fn marker_update(&self, event: &EventRef, marker: PendingMarker) -> Result<Update, StoreError> {
+    /// The event's marker, and the delivered pairs added to its set, so the next read knows without the ledger.
+    fn marker_update(
+        &self,
+        event: &EventRef,
+        marker: PendingMarker,
+        delivered: Vec<String>,
+    ) -> Result<Update, StoreError> {
         let builder = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::event(&event.store_id, &event.event_id))))
             .condition_expression("attribute_exists(pk)");
-        let builder = match marker {
-            PendingMarker::Clear => builder.update_expression(format!("REMOVE {PENDING_SHARD}, {PENDING_SINCE}")),
-            PendingMarker::DueAt(at) => builder
-                .update_expression(format!("SET {PENDING_SHARD} = :shard, {PENDING_SINCE} = :due"))
-                .expression_attribute_values(":shard", s(keys::pending_shard(&event.event_id)))
-                .expression_attribute_values(":due", n(at.timestamp_millis())),
+        let (builder, expression) = match marker {
+            PendingMarker::Clear => (builder, format!("REMOVE {PENDING_SHARD}, {PENDING_SINCE}")),
+            PendingMarker::DueAt(at) => (
+                builder
+                    .expression_attribute_values(":shard", s(keys::pending_shard(&event.event_id)))
+                    .expression_attribute_values(":due", n(at.timestamp_millis())),
+                format!("SET {PENDING_SHARD} = :shard, {PENDING_SINCE} = :due"),
+            ),
         };
-        builder.build().map_err(|e| permanent("marker update", e))
+        let (builder, expression) = if delivered.is_empty() {
+            (builder, expression)
+        } else {
+            (
+                builder.expression_attribute_values(":delivered", AttributeValue::Ss(delivered)),
+                format!("{expression} ADD {DELIVERED} :delivered"),
+            )
+        };
+        builder
+            .update_expression(expression)
+            .build()
+            .map_err(|e| permanent("marker update", e))
+    }
+
+    /// One record's ledger updates, then its marker update.
+    fn record_updates(&self, record: &DispatchRecord<'_>) -> Result<Vec<Update>, StoreError> {
+        let mut updates = record
+            .entries
+            .iter()
+            .map(|entry| self.ledger_update(record.event, entry))
+            .collect::<Result<Vec<_>, _>>()?;
+        let delivered = record
+            .entries
+            .iter()
+            .filter(|e| e.attempt.status == DeliveryStatus::Delivered)
+            .map(|e| delivered_token(&e.subscription_id, &e.message_id))
+            .collect();
+        updates.push(self.marker_update(record.event, record.marker, delivered)?);
+        Ok(updates)
     }
 
     /// One transaction of updates. On cancellation, the updates whose condition failed are dropped and the
@@ -286,57 +316,108 @@ impl SubscriptionStore for DynamoTable {
 }
 
 impl DispatchStore for DynamoTable {
-    async fn dispatch_state(&self, event: &EventRef) -> Result<Option<DispatchState>, StoreError> {
-        let items = self
-            .partition("read event", keys::event_partition(&event.store_id, &event.event_id))
-            .await?;
-        let mut found = None;
-        let mut deliveries = Vec::new();
-        for item in items {
-            if sk_of(&item) == keys::EVENT_SK {
-                let pending = item.contains_key(PENDING_SHARD);
-                found = Some((event_from_item(item)?, pending));
-            } else if sk_of(&item).starts_with(keys::DELIVERY_SK_PREFIX) {
-                deliveries.push(from_item("delivery item", item)?);
+    async fn dispatch_states(&self, events: &[EventRef]) -> Result<Vec<Option<DispatchState>>, StoreError> {
+        // A batched read rejects a key named twice: the same event can be in a batch twice.
+        let unique: HashSet<&EventRef> = events.iter().collect();
+        let batch = unique
+            .into_iter()
+            .map(|e| key(keys::event(&e.store_id, &e.event_id)))
+            .collect();
+        let mut found: HashMap<EventRef, DispatchState> = HashMap::new();
+        for mut item in self.batch_get("read events", batch).await? {
+            let Some((store_id, event_id)) = pk_of(&item).and_then(keys::parse_event) else {
+                continue;
+            };
+            let pending = item.contains_key(PENDING_SHARD);
+            let delivered = match item.remove(DELIVERED) {
+                Some(AttributeValue::Ss(tokens)) => tokens.iter().filter_map(|t| parse_delivered(t)).collect(),
+                _ => Vec::new(),
+            };
+            let state = DispatchState {
+                event: event_from_item(item)?,
+                delivered,
+                pending,
+            };
+            found.insert(EventRef { store_id, event_id }, state);
+        }
+        Ok(events.iter().map(|e| found.get(e).cloned()).collect())
+    }
+
+    async fn customer_profiles(
+        &self,
+        customers: &[(StoreId, CustomerId)],
+    ) -> Result<HashMap<(StoreId, CustomerId), Customer>, StoreError> {
+        let unique: HashSet<&(StoreId, CustomerId)> = customers.iter().collect();
+        let batch = unique.into_iter().map(|(s, c)| key(keys::customer(s, c))).collect();
+        self.batch_get("get customers", batch)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let customer: Customer = from_item("customer item", item)?;
+                Ok(((customer.store_id.clone(), customer.customer_id.clone()), customer))
+            })
+            .collect()
+    }
+
+    async fn record_dispatches(&self, records: &[DispatchRecord<'_>]) -> Vec<Result<(), StoreError>> {
+        let mut results: Vec<Result<(), StoreError>> = (0..records.len()).map(|_| Ok(())).collect();
+        let mut packed: Vec<Update> = Vec::new();
+        let mut members: Vec<usize> = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let updates = match self.record_updates(record) {
+                Ok(updates) => updates,
+                Err(error) => {
+                    results[i] = Err(error);
+                    continue;
+                }
+            };
+            if packed.len() + updates.len() > MAX_TRANSACT_ITEMS {
+                let written = self.transact_dropping_failed(std::mem::take(&mut packed)).await;
+                settle(&mut results, std::mem::take(&mut members), written);
+            }
+            if updates.len() <= MAX_TRANSACT_ITEMS {
+                packed.extend(updates);
+                members.push(i);
+                continue;
+            }
+            // Too many for one write: in order, so the marker (last) is cleared only once every entry is written.
+            let mut rest = updates;
+            while !rest.is_empty() {
+                let tail = rest.split_off(rest.len().min(MAX_TRANSACT_ITEMS));
+                let chunk = std::mem::replace(&mut rest, tail);
+                if let Err(error) = self.transact_dropping_failed(chunk).await {
+                    results[i] = Err(error);
+                    break;
+                }
             }
         }
-        Ok(found.map(|(event, pending)| DispatchState {
-            event,
-            deliveries,
-            pending,
-        }))
-    }
-
-    async fn customer_profile(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.get("get customer", keys::customer(store, id))
-            .await?
-            .map(|item| from_item("customer item", item))
-            .transpose()
-    }
-
-    async fn record_dispatch(
-        &self,
-        event: &EventRef,
-        entries: &[LedgerEntry],
-        marker: PendingMarker,
-    ) -> Result<(), StoreError> {
-        let mut updates = entries
-            .iter()
-            .map(|entry| self.ledger_update(event, entry))
-            .collect::<Result<Vec<_>, _>>()?;
-        updates.push(self.marker_update(event, marker)?);
-        // The marker goes with the last chunk, so it is cleared only once every record is written.
-        let mut chunks: Vec<Vec<Update>> = Vec::new();
-        while updates.len() > MAX_TRANSACT_ITEMS {
-            let rest = updates.split_off(MAX_TRANSACT_ITEMS);
-            chunks.push(std::mem::replace(&mut updates, rest));
+        if !packed.is_empty() {
+            let written = self.transact_dropping_failed(packed).await;
+            settle(&mut results, members, written);
         }
-        chunks.push(updates);
-        for chunk in chunks {
-            self.transact_dropping_failed(chunk).await?;
-        }
-        Ok(())
+        results
     }
+}
+
+/// Gives each member of one write that write's result.
+fn settle(results: &mut [Result<(), StoreError>], members: Vec<usize>, written: Result<(), StoreError>) {
+    if let Err(error) = written {
+        for i in members {
+            results[i] = Err(error.clone());
+        }
+    }
+}
+
+/// The event item's set of delivered (subscription, message) pairs: `<subscriptionId>#<messageId>`.
+const DELIVERED: &str = "delivered";
+
+fn delivered_token(subscription: &SubscriptionId, message_id: &str) -> String {
+    format!("{subscription}#{message_id}")
+}
+
+fn parse_delivered(token: &str) -> Option<(SubscriptionId, String)> {
+    let (subscription, message_id) = token.split_once('#')?;
+    Some((SubscriptionId::parse(subscription).ok()?, message_id.to_owned()))
 }
 
 impl PendingEvents for DynamoTable {

@@ -16,7 +16,8 @@ use crate::domain::outbound::{envelope, outbound_of, Outbound};
 use crate::domain::retry::{retry_delay, MAX_ATTEMPTS};
 use crate::domain::subscription::Subscription;
 use crate::ports::{
-    Delivery, DispatchState, DispatchStore, LedgerEntry, MessageAttributes, PendingMarker, Publisher, SendOutcome,
+    Delivery, DispatchRecord, DispatchState, DispatchStore, LedgerEntry, MessageAttributes, PendingMarker, Publisher,
+    SendOutcome,
 };
 
 /// One dispatch message: the event, and how many times the queue has handed it over (1 on first receipt).
@@ -52,9 +53,10 @@ struct Planned<'a> {
     subscription: &'a Subscription,
 }
 
-/// Dispatches a batch of messages. Reads each event with its ledger and each store's subscriptions once,
-/// sends everything in one [`Publisher::publish`] (so destinations get batches across events), then records
-/// each event's attempts in one write. `jitter` in `[0, 1)` spreads the retry delays.
+/// Dispatches a batch of messages in a fixed number of round trips whatever its size: one batched read of
+/// the events, one read of each store's subscriptions, one batched read of the profiles customer messages
+/// carry, one [`Publisher::publish`] (destinations get batches across events), and one batched record of
+/// every event's attempts. `jitter` in `[0, 1)` spreads the retry delays.
 pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     store: &S,
     publisher: &P,
@@ -63,21 +65,30 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     jitter: f64,
 ) -> (Vec<ItemOutcome>, DispatchCounts) {
     let mut outcomes = vec![ItemOutcome::Done; items.len()];
-    let states = join_all(items.iter().map(|item| store.dispatch_state(&item.event))).await;
-    let mut found: Vec<Option<DispatchState>> = Vec::with_capacity(items.len());
-    for (i, state) in states.into_iter().enumerate() {
-        match state {
-            Ok(state) => {
-                if state.is_none() {
-                    tracing::warn!(event_id = %items[i].event.event_id, "dispatch message for an event that does not exist; dropped");
-                }
-                found.push(state);
-            }
-            Err(error) => {
-                tracing::error!(event_id = %items[i].event.event_id, %error, "reading the event failed");
-                outcomes[i] = ItemOutcome::Failed;
-                found.push(None);
-            }
+    // A message for an event already in the batch (a redelivery, a sweep's re-enqueue) shares its outcome.
+    let first_of: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            items[..i]
+                .iter()
+                .position(|other| other.event == item.event)
+                .unwrap_or(i)
+        })
+        .collect();
+    let refs: Vec<EventRef> = items.iter().map(|item| item.event.clone()).collect();
+    let mut found: Vec<Option<DispatchState>> = match store.dispatch_states(&refs).await {
+        Ok(states) => states,
+        Err(error) => {
+            tracing::error!(%error, "reading the events failed");
+            return (vec![ItemOutcome::Failed; items.len()], DispatchCounts::default());
+        }
+    };
+    for (i, state) in found.iter_mut().enumerate() {
+        if first_of[i] != i {
+            *state = None;
+        } else if state.is_none() {
+            tracing::warn!(event_id = %items[i].event.event_id, "dispatch message for an event that does not exist; dropped");
         }
     }
 
@@ -108,7 +119,12 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         .iter()
         .map(|p| {
             let event = &found[p.item].as_ref().expect("planned events exist").event;
-            let body = envelope(event, &p.message, customers.get(&p.item).and_then(Option::as_ref));
+            let customer = event
+                .customer_id
+                .as_ref()
+                .filter(|_| p.message.is_about_customer())
+                .and_then(|id| customers.get(&(event.store_id.clone(), id.clone())));
+            let body = envelope(event, &p.message, customer);
             let attributes = MessageAttributes {
                 type_: body.type_.clone(),
                 entity_type: body.entity_type.to_owned(),
@@ -173,8 +189,9 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         });
     }
 
-    let mut writes = Vec::new();
-    for (i, state) in found.iter().enumerate() {
+    let mut records = Vec::new();
+    let mut recorded = Vec::new();
+    for (i, (state, entries)) in found.iter().zip(entries).enumerate() {
         let Some(state) = state else { continue };
         let retry = transient[i]
             .then(|| retry_delay(items[i].receive_count, jitter))
@@ -188,15 +205,29 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
             (None, true) => ItemOutcome::Failed,
             (None, false) => ItemOutcome::Done,
         };
-        if state.pending || !entries[i].is_empty() {
-            writes.push((i, store.record_dispatch(&items[i].event, &entries[i], marker)));
+        if state.pending || !entries.is_empty() {
+            records.push(DispatchRecord {
+                event: &items[i].event,
+                entries,
+                marker,
+            });
+            recorded.push(i);
         }
     }
-    let (indexes, writes): (Vec<usize>, Vec<_>) = writes.into_iter().unzip();
-    for (i, written) in indexes.into_iter().zip(join_all(writes).await) {
+    let written = if records.is_empty() {
+        Vec::new()
+    } else {
+        store.record_dispatches(&records).await
+    };
+    for (i, written) in recorded.into_iter().zip(written) {
         if let Err(error) = written {
             tracing::error!(event_id = %items[i].event.event_id, %error, "recording deliveries failed");
             outcomes[i] = ItemOutcome::Failed;
+        }
+    }
+    for (i, first) in first_of.into_iter().enumerate() {
+        if first != i {
+            outcomes[i] = outcomes[first].clone();
         }
     }
     let deactivations = deactivate
@@ -227,11 +258,10 @@ fn plan<'a>(
                 if !subscription.matches(&message.subject, message.operation, state.event.received_at) {
                     continue;
                 }
-                let delivered = state.deliveries.iter().any(|d| {
-                    d.subscription_id == subscription.subscription_id
-                        && d.message_id == message.id
-                        && d.status == DeliveryStatus::Delivered
-                });
+                let delivered = state
+                    .delivered
+                    .iter()
+                    .any(|(id, message_id)| *id == subscription.subscription_id && *message_id == message.id);
                 if !delivered {
                     planned.push(Planned {
                         item,
@@ -245,33 +275,26 @@ fn plan<'a>(
     planned
 }
 
-/// The current profile of each event's customer, read only for events with a customer message to send.
+/// The current profile of each customer a planned customer message is about, in one batched read.
 async fn customer_profiles<S: DispatchStore + Sync>(
     store: &S,
     found: &[Option<DispatchState>],
     planned: &[Planned<'_>],
-) -> HashMap<usize, Option<Customer>> {
-    let mut wanted: Vec<(usize, &CustomerId)> = planned
+) -> HashMap<(StoreId, CustomerId), Customer> {
+    let wanted: Vec<(StoreId, CustomerId)> = planned
         .iter()
         .filter(|p| p.message.is_about_customer())
-        .filter_map(|p| Some((p.item, found[p.item].as_ref()?.event.customer_id.as_ref()?)))
-        .collect();
-    wanted.dedup();
-    let reads = wanted.iter().map(|&(i, customer_id)| {
-        let event = &found[i].as_ref().expect("planned events exist").event;
-        store.customer_profile(&event.store_id, customer_id)
-    });
-    let read = join_all(reads).await;
-    wanted
-        .into_iter()
-        .zip(read)
-        .map(|((i, _), profile)| {
-            // Without the profile the message still goes out, with the customer id as its data.
-            let profile = profile.unwrap_or_else(|error| {
-                tracing::warn!(%error, "reading the customer failed; sending the id only");
-                None
-            });
-            (i, profile)
+        .filter_map(|p| {
+            let event = &found[p.item].as_ref()?.event;
+            Some((event.store_id.clone(), event.customer_id.clone()?))
         })
-        .collect()
+        .collect();
+    if wanted.is_empty() {
+        return HashMap::new();
+    }
+    // Without the profile the message still goes out, with the customer id as its data.
+    store.customer_profiles(&wanted).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "reading the customers failed; sending their ids only");
+        HashMap::new()
+    })
 }
