@@ -1,6 +1,7 @@
 //! Test support: one moto server per test binary on a free port, resources provisioned from
 //! `template.yaml`, SDK clients that count their requests, and API Gateway v2 requests.
 
+use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -22,6 +23,8 @@ use serde_json::{json, Value};
 #[derive(Debug)]
 pub struct LocalAws {
     pub endpoint: String,
+    /// The emulator's process, for the benchmarks' share of CPU time.
+    pub moto_pid: u32,
     pub table: String,
     pub dispatch_queue_url: String,
     /// The KMS key that seals subscription secrets.
@@ -48,7 +51,7 @@ fn venv() -> PathBuf {
 pub fn local_aws() -> &'static LocalAws {
     LOCAL_AWS.get_or_init(|| {
         let port = free_port();
-        start_moto(port);
+        let moto_pid = start_moto(port);
         let endpoint = format!("http://127.0.0.1:{port}");
         let prefix = format!("it{}-", std::process::id());
         let output = Command::new(venv().join("bin/python"))
@@ -66,6 +69,7 @@ pub fn local_aws() -> &'static LocalAws {
         let env = &resources["functions"]["IngestFunction"]["env"];
         LocalAws {
             endpoint,
+            moto_pid,
             table: env["TABLE_NAME"].as_str().expect("TABLE_NAME").to_owned(),
             dispatch_queue_url: env["DISPATCH_QUEUE_URL"]
                 .as_str()
@@ -89,30 +93,23 @@ fn free_port() -> u16 {
 
 /// Spawns moto (`scripts/moto_server.py`: one request at a time, as atomic as DynamoDB) from a thread that lives as long as the process, with the parent-death signal set, so the
 /// server stops when the test binary exits however it exits.
-fn start_moto(port: u16) {
+fn start_moto(port: u16) -> u32 {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        use std::os::unix::process::CommandExt;
         let mut command = Command::new(venv().join("bin/python"));
         command
             .arg(repo_root().join("scripts/moto_server.py"))
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-        unsafe {
-            command.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        die_with_parent(&mut command);
         let child = command.spawn();
         sender.send(child.map(|c| c.id())).expect("the starter waits");
         loop {
             std::thread::park();
         }
     });
-    receiver
+    let pid = receiver
         .recv()
         .expect("the moto thread answers")
         .expect("moto_server starts (run `make venv` first)");
@@ -123,6 +120,20 @@ fn start_moto(port: u16) {
             "moto did not listen on port {port} within 60 s"
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+    pid
+}
+
+/// Makes the child of `command` get SIGKILL when this process ends, however it ends: no server outlives a
+/// test or benchmark run.
+pub fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
 }
 
@@ -142,6 +153,15 @@ impl RequestLog {
             .into_iter()
             .map(|target| target.rsplit('.').next().unwrap_or_default().to_owned())
             .collect()
+    }
+
+    /// How many times each operation was called since the last take.
+    pub fn take_counts(&self) -> BTreeMap<String, usize> {
+        let mut counts = BTreeMap::new();
+        for operation in self.take_operations() {
+            *counts.entry(operation).or_insert(0) += 1;
+        }
+        counts
     }
 
     fn record(&self, request: &HttpRequest) {
@@ -287,6 +307,13 @@ pub async fn clone_template_table(dynamodb: &aws_sdk_dynamodb::Client, name: &st
 
 /// An API Gateway HTTP API (payload v2) request, deserialized exactly as Lambda would hand it over.
 pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Request {
+    let request: LambdaRequest =
+        serde_json::from_value(apigw_event(method, path, headers, body)).expect("a valid API Gateway v2 event");
+    request.into()
+}
+
+/// The JSON API Gateway (HTTP API, payload v2) sends a function for this request.
+pub fn apigw_event(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Value {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let parameters: serde_json::Map<String, Value> = query
         .split('&')
@@ -297,7 +324,7 @@ pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: O
         .iter()
         .map(|(k, v)| (k.to_ascii_lowercase(), json!(v)))
         .collect();
-    let event = json!({
+    json!({
         "version": "2.0",
         "routeKey": format!("{method} /stores/{{storeId}}/events"),
         "rawPath": path,
@@ -318,9 +345,7 @@ pub fn apigw_request(method: &str, path: &str, headers: &[(&str, &str)], body: O
         },
         "body": body,
         "isBase64Encoded": false
-    });
-    let request: LambdaRequest = serde_json::from_value(event).expect("a valid API Gateway v2 event");
-    request.into()
+    })
 }
 
 /// A response's status and JSON body.
@@ -341,4 +366,20 @@ pub fn read_response(response: Response<Body>) -> (u16, Value) {
         );
     }
     (status, json)
+}
+
+/// Writes an asserted AWS request count to `target/bench/requests/<figure>.json`, where `make bench` reads it
+/// for docs/PERFORMANCE.md. `per` is what the figure is divided by (events, or delivered messages).
+pub fn record_request_figure(figure: &str, operations: &BTreeMap<String, usize>, per: usize) {
+    let dir = repo_root().join("target/bench/requests");
+    std::fs::create_dir_all(&dir).expect("target/ is writable");
+    let requests: usize = operations.values().sum();
+    let figure_json = serde_json::json!({
+        "figure": figure,
+        "operations": operations,
+        "requests": requests,
+        "per": per,
+        "requests_per_unit": requests as f64 / per as f64,
+    });
+    std::fs::write(dir.join(format!("{figure}.json")), figure_json.to_string()).expect("the figure is written");
 }

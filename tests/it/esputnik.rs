@@ -12,21 +12,9 @@ async fn send(f: &Fixture, body: &Value) -> (u16, Value) {
     read_response(f.handler.handle(f.json_post("/api/v1/event", body)).await)
 }
 
-/// The spec's orderCreated example, verbatim.
+/// The spec's orderCreated example, verbatim (`events/bodies/`, shared with the benchmarks).
 fn order_created() -> Value {
-    json!({
-        "eventTypeKey": "orderCreated",
-        "keyValue": "380501234567",
-        "params": [
-            {"name": "phone", "value": "380501234567"},
-            {"name": "externalOrderId", "value": "12345679"},
-            {"name": "externalCustomerId", "value": "AV13760"},
-            {"name": "totalCost", "value": "258.0"},
-            {"name": "status", "value": "INITIALIZED"},
-            {"name": "date", "value": "2020-05-14T10:11:00"},
-            {"name": "items", "value": "[{\"externalItemId\":\"200600\",\"name\":\"Super Device\",\"category\":\"devices\",\"quantity\":1,\"cost\":990,\"url\":\"http:\\/\\/example.com\\/item\\/200600\",\"imageUrl\":\"http:\\/\\/example.com\\/item\\/200600\\/image.png\",\"description\":\"High quality\"}]"}
-        ]
-    })
+    serde_json::from_str(include_str!("../../events/bodies/esputnik-order-created.json")).expect("the fixture is JSON")
 }
 
 fn order_event(key: &str, extra: &[(&str, &str)]) -> Value {

@@ -4,41 +4,9 @@ use serde_json::{json, Value};
 
 use crate::support::Fixture;
 
+/// The spec's `full_example`, kept in `events/bodies/` where the benchmarks read it too.
 pub fn full_example() -> Value {
-    json!({
-        "eventName": "Purchase Milestone Reached",
-        "customer": {
-            "id": "665f1a2b3c4d5e6f7a8b9c0d",
-            "email": "stewart@example.com",
-            "phoneNumber": "+11234567890",
-            "firstName": "Stewart",
-            "lastName": "Thompson",
-            "location": {
-                "street1": "123 Main St", "street2": "Apt 4B", "city": "Seattle", "state": "Washington",
-                "stateCode": "WA", "postalCode": "98101", "country": "United States", "countryCode": "US",
-                "ianaTimeZoneName": "America/Los_Angeles", "latitude": 47.6062, "longitude": -122.3321
-            },
-            "customFields": {
-                "Age at Signup": 25, "Birthday": "1976-07-04T12:00:00Z", "Loyalty Tier": "Gold", "Accepts Marketing": true
-            }
-        },
-        "eventTimestamp": "2026-04-02T12:00:00Z",
-        "value": 299.99,
-        "valueCurrency": "USD",
-        "uniqueId": "milestone-test-001",
-        "data": {
-            "Milestone Type": "100th_purchase",
-            "Total Spent": 5000,
-            "VIP Tier": "gold",
-            "Enrolled At": "2025-01-01T00:00:00Z",
-            "Campaign Source": "email_drip",
-            "Last Purchase Date": "2026-03-15T00:00:00Z",
-            "$extra": {
-                "Most Recent Order IDs": [1, 2, 3],
-                "Profile Snapshot": {"tier": "gold", "memberSince": "2024-01-01"}
-            }
-        }
-    })
+    serde_json::from_str(include_str!("../../events/bodies/redo-full-example.json")).expect("the fixture is JSON")
 }
 
 pub fn medium_example() -> Value {

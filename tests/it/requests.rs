@@ -1,95 +1,125 @@
-//! AWS requests one event costs, counted by an SDK interceptor. Deterministic, so a change that adds a
-//! call per event fails here.
+//! AWS requests per event, counted by an SDK interceptor. Deterministic, so a change that adds a call per
+//! event fails here. Each figure, once asserted, is also written for `make bench`'s report
+//! (`target/bench/requests/`), so docs/PERFORMANCE.md shows the counts these tests hold.
 
-use serde_json::json;
+use std::collections::BTreeMap;
+
+use integration_tests::record_request_figure;
+use serde_json::{json, Value};
 
 use crate::support::Fixture;
+
+/// Asserts the operations logged since the last take, and records them as `figure`, per `events` events.
+fn expect_requests(f: &Fixture, figure: &str, events: usize, expected: &[(&str, usize)]) {
+    let logged = f.clients.log.take_counts();
+    let expected: BTreeMap<String, usize> = expected.iter().map(|(op, n)| ((*op).to_owned(), *n)).collect();
+    assert_eq!(logged, expected, "{figure}");
+    record_request_figure(figure, &logged, events);
+}
 
 #[tokio::test]
 async fn when_events_are_ingested_should_cost_the_documented_aws_requests() {
     let f = Fixture::new().await;
     let new_customer = json!({"eventName": "Count", "uniqueId": "c-1", "customer": {"email": "count@example.com"}});
     assert_eq!(f.post(&new_customer).await.0, 202);
-    // Cold key cache: the key lookup, one batched read, one transaction, one send.
-    assert_eq!(
-        f.clients.log.take_operations(),
-        ["GetItem", "BatchGetItem", "TransactWriteItems", "SendMessage"]
+    // Cold key cache: the key lookup (once per key and instance), then what every new customer costs.
+    expect_requests(
+        &f,
+        "single_new_customer_cold_key",
+        1,
+        &[
+            ("GetItem", 1),
+            ("BatchGetItem", 1),
+            ("TransactWriteItems", 1),
+            ("SendMessage", 1),
+        ],
     );
+
+    let another = json!({"eventName": "Count", "customer": {"email": "another@example.com", "firstName": "Ann"}});
+    assert_eq!(f.post(&another).await.0, 202);
+    // One batched read (dedupe key, claims), one transaction, one send.
+    let warm = [("BatchGetItem", 1), ("TransactWriteItems", 1), ("SendMessage", 1)];
+    expect_requests(&f, "single_new_customer", 1, &warm);
 
     let known_by_email = json!({"eventName": "Count", "uniqueId": "c-2", "customer": {"email": "count@example.com"}});
     assert_eq!(f.post(&known_by_email).await.0, 202);
-    // Warm key cache; the email claim names the customer, whose profile is then read.
-    assert_eq!(
-        f.clients.log.take_operations(),
-        ["BatchGetItem", "GetItem", "TransactWriteItems", "SendMessage"]
+    // The email claim names the customer; an event that changes nothing on the profile needs no more.
+    expect_requests(&f, "single_known_customer_by_email", 1, &warm);
+
+    let profile_change = json!({"eventName": "Count", "customer": {"email": "count@example.com", "firstName": "Ada"}});
+    let (_, body) = f.post(&profile_change).await;
+    // A profile change reads the profile the claim names, to know what changed.
+    expect_requests(
+        &f,
+        "single_known_customer_by_email_with_profile_change",
+        1,
+        &[
+            ("BatchGetItem", 1),
+            ("GetItem", 1),
+            ("TransactWriteItems", 1),
+            ("SendMessage", 1),
+        ],
     );
 
-    let (_, body) = f
-        .post(&json!({"eventName": "Count", "customer": {"email": "count@example.com"}}))
-        .await;
-    f.clients.log.take();
-    let known_by_id = json!({"eventName": "Count", "customer": {"id": body["customerId"]}});
+    let known_by_id = json!({"eventName": "Count", "customer": {"id": body["customerId"], "lastName": "Lovelace"}});
     assert_eq!(f.post(&known_by_id).await.0, 202);
     // customer.id fetches the profile in the batched read itself.
-    assert_eq!(
-        f.clients.log.take_operations(),
-        ["BatchGetItem", "TransactWriteItems", "SendMessage"]
-    );
+    expect_requests(&f, "single_known_customer_by_id", 1, &warm);
 
     assert_eq!(f.post(&new_customer).await.1["status"], "duplicate");
     // A duplicate is recognised in the batched read: nothing is written or sent.
-    assert_eq!(f.clients.log.take_operations(), ["BatchGetItem"]);
+    expect_requests(&f, "single_duplicate", 1, &[("BatchGetItem", 1)]);
 }
 
-fn counts(operations: Vec<String>) -> std::collections::BTreeMap<String, usize> {
-    let mut counts = std::collections::BTreeMap::new();
-    for operation in operations {
-        *counts.entry(operation).or_insert(0) += 1;
-    }
-    counts
+fn bulk(round: &str, customer: impl Fn(usize) -> Value) -> Value {
+    let events: Vec<_> = (0..100)
+        .map(|i| json!({"eventName": "Count", "uniqueId": format!("{round}-{i}"), "customer": customer(i)}))
+        .collect();
+    json!({ "events": events })
 }
 
 #[tokio::test]
 async fn when_a_100_event_bulk_is_ingested_should_cost_about_one_request_per_event() {
     let f = Fixture::new().await;
-    let bulk = |round: &str| {
-        let events: Vec<_> = (0..100)
-            .map(|i| json!({"eventName": "Count", "uniqueId": format!("{round}-{i}"), "customer": {"email": format!("c{i}@example.com")}}))
-            .collect();
-        json!({ "events": events })
-    };
-    let (_, report) = f.post_bulk(&bulk("new")).await;
+    let email = |i: usize| json!({"email": format!("c{i}@example.com")});
+    let (_, report) = f.post_bulk(&bulk("new", email)).await;
     assert_eq!(report["summary"]["accepted"], 100, "{report}");
     // All new customers: the key, 200 keys read in 2 batches, one transaction each, 10 batched sends.
-    let new = counts(f.clients.log.take_operations());
-    assert_eq!(
-        new,
-        counts(
-            ["GetItem"; 1]
-                .into_iter()
-                .chain(["BatchGetItem"; 2])
-                .chain(["TransactWriteItems"; 100])
-                .chain(["SendMessageBatch"; 10])
-                .map(String::from)
-                .collect()
-        )
+    expect_requests(
+        &f,
+        "bulk_100_new_customers_cold_key",
+        100,
+        &[
+            ("GetItem", 1),
+            ("BatchGetItem", 2),
+            ("TransactWriteItems", 100),
+            ("SendMessageBatch", 10),
+        ],
     );
 
-    let (_, report) = f.post_bulk(&bulk("known")).await;
+    let (_, report) = f.post_bulk(&bulk("known", email)).await;
     assert_eq!(report["summary"]["accepted"], 100, "{report}");
-    // All known customers (warm key cache): 2 batched reads of claims and dedupe keys, 1 of the 100
-    // profiles, a transaction each, 10 batched sends: 113 requests, 1.13 per event.
-    let known = counts(f.clients.log.take_operations());
-    assert_eq!(
-        known,
-        counts(
-            ["BatchGetItem"; 3]
-                .into_iter()
-                .chain(["TransactWriteItems"; 100])
-                .chain(["SendMessageBatch"; 10])
-                .map(String::from)
-                .collect()
-        )
+    // Known customers, identified only (warm key cache): 2 batched reads of claims and dedupe keys, a
+    // transaction each, 10 batched sends: 112 requests, 1.12 per event.
+    let known = [
+        ("BatchGetItem", 2),
+        ("TransactWriteItems", 100),
+        ("SendMessageBatch", 10),
+    ];
+    expect_requests(&f, "bulk_100_known_customers", 100, &known);
+
+    let renamed = |i: usize| json!({"email": format!("c{i}@example.com"), "firstName": format!("C{i}")});
+    let (_, report) = f.post_bulk(&bulk("renamed", renamed)).await;
+    assert_eq!(report["summary"]["accepted"], 100, "{report}");
+    // Known customers whose profiles change: one more batched read, of the 100 profiles. 1.13 per event.
+    expect_requests(
+        &f,
+        "bulk_100_known_customers_with_profile_change",
+        100,
+        &[
+            ("BatchGetItem", 3),
+            ("TransactWriteItems", 100),
+            ("SendMessageBatch", 10),
+        ],
     );
-    assert!(known.values().sum::<usize>() as f64 / 100.0 <= 1.3);
 }

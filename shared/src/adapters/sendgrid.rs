@@ -1,6 +1,7 @@
 //! SendGrid's v3 mail send API with dynamic templates: one request per up to 1,000 recipients (the API's
 //! limit of personalizations), retried on 429 and 5xx. The API key is sent, never logged.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -30,7 +31,8 @@ pub enum MailError {
 /// The SendGrid client. `base_url` is `https://api.sendgrid.com` in production, a local receiver in tests.
 #[derive(Clone)]
 pub struct SendGrid {
-    http: reqwest::Client,
+    /// Built on first send, like the webhook client: most ticks send no mail.
+    http: Arc<OnceLock<reqwest::Client>>,
     base_url: String,
     api_key: String,
     from: String,
@@ -59,15 +61,21 @@ pub fn mail_send_body(from: &str, template_id: &str, batch: &[Email]) -> Value {
 impl SendGrid {
     pub fn new(base_url: impl Into<String>, api_key: impl Into<String>, from: impl Into<String>) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .expect("the TLS backend initialises"),
+            http: Arc::default(),
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             api_key: api_key.into(),
             from: from.into(),
             backoff: Duration::from_secs(1),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(20))
+                .build()
+                .expect("the TLS backend initialises")
+        })
     }
 
     /// A shorter pause between retries (tests).
@@ -94,7 +102,7 @@ impl SendGrid {
                 tokio::time::sleep(self.backoff * 2u32.pow(attempt - 1)).await;
             }
             let sent = self
-                .http
+                .http()
                 .post(format!("{}/v3/mail/send", self.base_url))
                 .bearer_auth(&self.api_key)
                 .header("content-type", "application/json")

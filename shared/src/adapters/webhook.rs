@@ -2,7 +2,7 @@
 //! resolve to loopback, private or link-local addresses are refused at connect time (no DNS rebinding).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -37,26 +37,26 @@ impl Resolve for PublicOnly {
 }
 
 /// The HTTP client of webhooks. Redirects are not followed: a signed message goes only where it was sent.
+///
+/// The client is built on first use, not at init: loading the platform's TLS roots costs ~8 ms of cold start
+/// that a batch without a webhook subscriber never needs.
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
-    http: reqwest::Client,
+    allow_private_targets: bool,
+    http: Arc<OnceLock<reqwest::Client>>,
 }
 
 impl WebhookClient {
     /// `allow_private_targets`: local mode, where receivers run on this machine.
     pub fn new(allow_private_targets: bool) -> Self {
-        let mut builder = reqwest::Client::builder()
-            .timeout(WEBHOOK_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("event-collector/", env!("CARGO_PKG_VERSION")))
-            .no_proxy();
-        if !allow_private_targets {
-            builder = builder.dns_resolver(Arc::new(PublicOnly)).https_only(true);
-        }
         Self {
-            http: builder.build().expect("the TLS backend initialises"),
+            allow_private_targets,
+            http: Arc::default(),
         }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| build_client(self.allow_private_targets))
     }
 
     /// POSTs `body` signed with `secrets` (the current one first). 2xx is delivered; 410 Gone is permanent;
@@ -65,7 +65,7 @@ impl WebhookClient {
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign(secrets, message_id, timestamp, body.as_bytes());
         let sent = self
-            .http
+            .http()
             .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", message_id)
@@ -86,6 +86,19 @@ impl WebhookClient {
             Err(_) => SendOutcome::Transient("RequestFailed".to_owned()),
         }
     }
+}
+
+fn build_client(allow_private_targets: bool) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(WEBHOOK_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("event-collector/", env!("CARGO_PKG_VERSION")))
+        .no_proxy();
+    if !allow_private_targets {
+        builder = builder.dns_resolver(Arc::new(PublicOnly)).https_only(true);
+    }
+    builder.build().expect("the TLS backend initialises")
 }
 
 fn is_blocked(error: &reqwest::Error) -> bool {

@@ -2,9 +2,8 @@
 
 use serde_json::Value;
 
-use super::limits::MAX_EVENT_BODY_BYTES;
+use super::limits::{MAX_BULK_EVENTS, MAX_EVENT_BODY_BYTES};
 use super::validation::{json_type, Errors, FieldError, Pointer};
-use crate::service::bulk::MAX_BULK_EVENTS;
 
 /// The events of a valid envelope. Errors here reject the whole request.
 pub fn parse_bulk_envelope(body: &Value) -> Result<&[Value], Vec<FieldError>> {

@@ -52,6 +52,16 @@ pub struct ProfilePatch {
     pub custom_fields: BTreeMap<String, PropertyValue>,
 }
 
+impl ProfilePatch {
+    /// Sends no profile field at all.
+    pub fn is_empty(&self) -> bool {
+        self.first_name.is_none()
+            && self.last_name.is_none()
+            && self.location.is_empty()
+            && self.custom_fields.is_empty()
+    }
+}
+
 impl CustomerInput {
     /// The email as identity resolution matches it: case-insensitively.
     pub fn email_key(&self) -> Option<String> {

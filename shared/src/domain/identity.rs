@@ -89,6 +89,16 @@ pub fn resolve(input: &CustomerInput, lookup: &IdentityLookup, new_id: CustomerI
     }
 }
 
+/// Whether an event resolved to the existing customer `owner` leaves that customer's profile as it is: it
+/// sends no profile field, and each identifier it sends is already `owner`'s. Such an event (`Page Viewed`
+/// with just an email) needs only the claim, not the profile: attaching and patching would change nothing.
+pub fn only_identifies(input: &CustomerInput, lookup: &IdentityLookup, owner: &CustomerId) -> bool {
+    let owned = |sent: bool, claimed: &Option<CustomerId>| !sent || claimed.as_ref() == Some(owner);
+    input.patch.is_empty()
+        && owned(input.email.is_some(), &lookup.email_owner)
+        && owned(input.phone_number.is_some(), &lookup.phone_owner)
+}
+
 /// Attaches the event's email and phone to `customer` where that moves nothing: an identifier no one owns
 /// is claimed when the customer has none of that kind. Everything else is a conflict, recorded and not
 /// applied. Returns the identifiers to claim and the conflicts.
@@ -160,6 +170,26 @@ mod tests {
 
     fn customer(n: u8) -> Customer {
         Customer::new(StoreId::from_bytes([9; 12]), id(n), Utc::now())
+    }
+
+    #[test]
+    fn when_the_event_sends_only_identifiers_its_owner_holds_should_only_identify() {
+        let lookup = IdentityLookup {
+            by_id: None,
+            email_owner: Some(id(2)),
+            phone_owner: None,
+        };
+        assert!(only_identifies(&input(None, Some("A@b.co"), None), &lookup, &id(2)));
+        // A phone no one holds yet would be attached; a profile field would be written.
+        assert!(!only_identifies(
+            &input(None, Some("a@b.co"), Some("+15551234567")),
+            &lookup,
+            &id(2)
+        ));
+        let mut patched = input(None, Some("a@b.co"), None);
+        patched.patch.first_name = Some("Ada".into());
+        assert!(!only_identifies(&patched, &lookup, &id(2)));
+        assert!(!only_identifies(&input(None, Some("a@b.co"), None), &lookup, &id(3)));
     }
 
     #[test]

@@ -25,5 +25,7 @@ pub const MAX_EVENT_TIMESTAMP_AHEAD_HOURS: i64 = 24;
 pub const MAX_NUMBER_MAGNITUDE: f64 = 1e126;
 /// Smallest non-zero magnitude of a stored number.
 pub const MIN_NUMBER_MAGNITUDE: f64 = 1e-130;
+/// Most events in one bulk request.
+pub const MAX_BULK_EVENTS: usize = 100;
 /// Largest bulk request body, in bytes (5 MiB): under Lambda's 6 MB synchronous payload limit.
 pub const MAX_BULK_BODY_BYTES: usize = 5 * 1024 * 1024;

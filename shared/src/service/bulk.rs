@@ -9,13 +9,11 @@ use serde::Serialize;
 
 use super::ingest::{store_event, IngestConfig, IngestError, IngestPorts, IngestStatus, Preloaded, Stored};
 use crate::domain::custom_event::CustomEvent;
-use crate::domain::identity::MatchedBy;
+use crate::domain::identity::{only_identifies, MatchedBy};
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::validation::{FieldError, Pointer};
 use crate::ports::{DispatchQueue, IngestStore, Prefetched};
 
-/// Most events in one bulk request.
-pub const MAX_BULK_EVENTS: usize = 100;
 /// Commits in flight at once: enough to hide round-trip latency, few enough not to throttle a store.
 const CONCURRENT_COMMITS: usize = 16;
 
@@ -235,20 +233,17 @@ async fn preload<S: IngestStore>(
         .collect()
 }
 
-/// The customer identity resolution will read by claim: the email's owner, else the phone's, unless the
-/// customer id itself was found.
+/// The customer whose profile identity resolution will read by claim: the email's owner, else the phone's,
+/// unless the customer id itself was found or the event only identifies the customer.
 fn claimed_owner(event: &CustomEvent, prefetched: &Prefetched) -> Option<CustomerId> {
-    if prefetched.identity.by_id.is_some() {
+    let lookup = &prefetched.identity;
+    if lookup.by_id.is_some() {
         return None;
     }
     let customer = event.customer_input();
-    let email = customer.email.as_ref().and(prefetched.identity.email_owner.clone());
-    email.or_else(|| {
-        customer
-            .phone_number
-            .as_ref()
-            .and(prefetched.identity.phone_owner.clone())
-    })
+    let email = customer.email.as_ref().and(lookup.email_owner.clone());
+    let owner = email.or_else(|| customer.phone_number.as_ref().and(lookup.phone_owner.clone()))?;
+    (!only_identifies(customer, lookup, &owner)).then_some(owner)
 }
 
 /// Groups leaders that share any identifier (id, email case-insensitively, phone), keeping input order.

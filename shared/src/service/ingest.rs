@@ -8,7 +8,9 @@ use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::entity_event::EntityChange;
 use crate::domain::entity_state::apply_change;
 use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
-use crate::domain::identity::{attach_identifiers, resolve, Identifier, IdentityLookup, MatchedBy, Target};
+use crate::domain::identity::{
+    attach_identifiers, only_identifies, resolve, Identifier, IdentityLookup, MatchedBy, Target,
+};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::order::{decide, OrderCommand, OrderDecision};
 use crate::domain::subscription::{EntityType, Operation};
@@ -188,7 +190,7 @@ pub async fn store_event<S: IngestStore>(
                 }
             }
         };
-        let customer_id = resolved.as_ref().map(|r| r.customer.customer_id.clone());
+        let customer_id = resolved.as_ref().map(|r| r.customer_id.clone());
 
         let (order_write, entity) = match input.order {
             None => (None, None),
@@ -315,7 +317,7 @@ pub async fn store_event<S: IngestStore>(
 
 /// The customer an event is about, resolved, with what the event does to it.
 struct Resolved {
-    customer: Customer,
+    customer_id: CustomerId,
     identity: IdentityOutcome,
     changed_fields: Vec<String>,
     claims: Vec<(Identifier, String)>,
@@ -336,6 +338,22 @@ async fn resolve_customer<S: IngestStore>(
     let resolution = resolve(input, lookup, CustomerId::from_bytes(ids.object_id(now)));
     let (mut customer, created) = match &resolution.target {
         Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
+        // The claim was read in the same request as the dedupe key, and claims are written with their
+        // customer, so it stands for the customer as the profile would: one read less per known customer.
+        Target::Existing(id) if lookup.by_id.is_none() && only_identifies(input, lookup, id) => {
+            return Ok(Some(Resolved {
+                customer_id: id.clone(),
+                identity: IdentityOutcome {
+                    matched_by: resolution.matched_by,
+                    customer_created: false,
+                    requested_id_not_found: resolution.requested_id_not_found,
+                    conflicts: Vec::new(),
+                },
+                changed_fields: Vec::new(),
+                claims: Vec::new(),
+                write: None,
+            }));
+        }
         Target::Existing(id) => {
             let found = match (&lookup.by_id, &claimed_profile) {
                 (Some(c), _) | (_, Some(c)) if &c.customer_id == id => Some(c.clone()),
@@ -351,13 +369,11 @@ async fn resolve_customer<S: IngestStore>(
     let changed_fields = changed.iter().map(ProfileField::name).collect();
     customer.version += 1;
     customer.updated_at = now;
+    let customer_id = customer.customer_id.clone();
     let write = if created {
-        Some(CustomerWrite::Create(customer.clone()))
+        Some(CustomerWrite::Create(customer))
     } else if !changed.is_empty() {
-        Some(CustomerWrite::Update {
-            customer: customer.clone(),
-            changed,
-        })
+        Some(CustomerWrite::Update { customer, changed })
     } else {
         None
     };
@@ -368,7 +384,7 @@ async fn resolve_customer<S: IngestStore>(
             requested_id_not_found: resolution.requested_id_not_found,
             conflicts,
         },
-        customer,
+        customer_id,
         changed_fields,
         claims,
         write,
