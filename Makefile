@@ -7,7 +7,7 @@ VENV ?= .venv
 SAM_VENV ?= .venv-sam
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 
-.PHONY: help run test lint fmt clippy lint-template unit integration openapi bench bench-bulk build package store queue receive venv clean
+.PHONY: help run test lint fmt clippy lint-template unit integration fuzz fuzz-smoke openapi bench bench-bulk build package store queue receive venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
@@ -20,6 +20,7 @@ help:
 	@echo "make queue NAME=…      a subscriber queue in the local stack (prints its URL)"
 	@echo "make receive QUEUE=…   what arrived in that queue"
 	@echo "make openapi    regenerate docs/openapi.json from the code"
+	@echo "make fuzz       every request parser under cargo fuzz, FUZZ_SECONDS (300) each"
 
 # The virtualenv is rebuilt when the pinned requirements change.
 venv: $(VENV)/.installed
@@ -31,7 +32,7 @@ $(VENV)/.installed: tools/requirements.txt
 run: venv
 	VENV=$(abspath $(VENV)) scripts/run-local.sh
 
-test: lint unit integration
+test: lint unit integration fuzz-smoke
 
 lint: fmt clippy lint-template
 
@@ -51,11 +52,38 @@ unit:
 integration: venv
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it
 
+# cargo fuzz on the machine's stable toolchain: RUSTC_BOOTSTRAP=1 lets it pass the sanitizer flags it needs.
+# cargo-fuzz itself is built once into .tools/ at a pinned version. `make test` runs each target briefly.
+CARGO_FUZZ_VERSION := 0.13.1
+CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
+FUZZ_TARGETS := redo_event bulk_envelope esputnik_event entity_event subscription_body job_body schedule_expression
+FUZZ_SECONDS ?= 300
+
+$(CARGO_FUZZ):
+	cargo install --quiet --locked --root .tools cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+
+fuzz: $(CARGO_FUZZ)
+	cd shared && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target && \
+	  RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run $$target fuzz/corpus/$$target fuzz/seeds/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+	    | grep -E '^(stat::number_of_executed_units|Done|==[0-9]+==|SUMMARY|thread)' | sed "s/^/$$target: /" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
 # CPU is measured in the release profile on the pure domain (no SDK to compile); the request counts and the
-# harness that drives the release binaries reuse the test profile `make test` builds. That keeps this under
-# 20 minutes from a clean clone on 2 cores. Old figures are removed first: the report never mixes runs.
-bench: build
+# harness that drives the release binaries reuse the test profile `make test` builds. The test-profile build
+# runs beside the release build (different profile directories, no lock between them): the release links are
+# single-threaded, so the other core is otherwise idle. Measurements run one at a time after both. Old
+# figures are removed first: the report never mixes runs.
+bench: venv
 	rm -rf target/bench target/criterion
+	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it --bench lambdas --no-run & harness=$$!; \
+	  $(MAKE) build && cargo bench -p collector-shared --no-default-features --bench hot_paths --no-run; \
+	  built=$$?; wait $$harness && test $$built -eq 0
 	cargo bench -p collector-shared --no-default-features --bench hot_paths -- --warm-up-time 1 --measurement-time 3
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it should_cost
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --bench lambdas

@@ -17,6 +17,7 @@ use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
 use crate::domain::job::{Job, JobRun, Notification};
 use crate::domain::order::Order;
+use crate::domain::store_settings::StoreSettings;
 use crate::domain::subscription::EntityType;
 use crate::domain::subscription::Subscription;
 
@@ -49,10 +50,30 @@ pub enum ErrorKind {
     Permanent,
 }
 
-/// Finds API keys by hash.
-pub trait ApiKeyStore {
+/// What every request's admission reads: its key, its store's settings, and the store's rate counter.
+pub trait AdmissionStore {
     /// The record of the key with this SHA-256 hash, or `None`. Never returns another store's key as this one.
     fn find_api_key(&self, key_hash: &str) -> impl Future<Output = Result<Option<ApiKeyRecord>, StoreError>> + Send;
+
+    /// The store's settings; the defaults when it set none.
+    fn store_settings(&self, store: &StoreId) -> impl Future<Output = Result<StoreSettings, StoreError>> + Send;
+
+    /// Atomically adds `permits` to the store's count for `window` (an epoch second) if the count stays
+    /// within `limit`, shared by every instance. `permits <= limit`. Counts expire on their own.
+    fn take_permits(
+        &self,
+        store: &StoreId,
+        window: i64,
+        permits: u32,
+        limit: u32,
+    ) -> impl Future<Output = Result<Permits, StoreError>> + Send;
+}
+
+/// The rate counter's answer, with the window's count after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permits {
+    Granted { counted: u32 },
+    Refused { counted: u32 },
 }
 
 /// What ingest reads before it decides.

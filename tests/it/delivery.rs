@@ -353,7 +353,7 @@ async fn when_a_full_batch_is_dispatched_should_cost_a_fixed_number_of_aws_reque
     .map(|(name, n)| (name.to_owned(), n));
     assert_eq!(operations, expected.into());
     assert_eq!(p.received(&queue).await.len(), 100);
-    integration_tests::record_request_figure("dispatch_100_events_to_sqs_and_sns", &operations, 200);
+    integration_tests::record_request_figure("dispatch_100_events_to_sqs_and_sns", &operations, 200, 0);
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Integration tests: the real ingest handler and adapters against moto, with resources provisioned from
 //! template.yaml. One binary, so one moto serves every test.
 
+mod access_sweep;
 mod auth;
 mod bulk;
 mod dedupe;
@@ -15,6 +16,7 @@ mod jobs;
 mod notifications;
 mod openapi;
 mod pipeline;
+mod ratelimit;
 mod recovery;
 mod requests;
 mod sendgrid;

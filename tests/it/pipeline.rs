@@ -14,7 +14,7 @@ use shared::adapters::sendgrid::SendGrid;
 use shared::adapters::sqs::SqsDispatchQueue;
 use shared::adapters::webhook::WebhookClient;
 use shared::domain::subscription_input::DestinationPolicy;
-use shared::http::auth::KeyCache;
+use shared::http::auth::Admission;
 use shared::http::edge::SubscriptionDeps;
 use shared::ports::RandomIds;
 use shared::service::dispatch::DispatchCounts;
@@ -47,7 +47,7 @@ pub fn jobs_handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
         store: f.table.clone(),
         clock: Box::new(f.clock.clone()),
         ids: Box::new(RandomIds),
-        key_cache: KeyCache::default(),
+        admission: Admission::default(),
     })
 }
 
@@ -96,7 +96,7 @@ impl<'a> Pipeline<'a> {
             secrets: secret_box(f),
             clock: Box::new(f.clock.clone()),
             ids: Box::new(RandomIds),
-            key_cache: KeyCache::default(),
+            admission: Admission::default(),
             policy: DestinationPolicy {
                 allow_private_targets: true,
             },

@@ -59,3 +59,28 @@ async fn when_sendgrid_is_busy_or_refuses_should_retry_or_give_up_at_once() {
     );
     assert_eq!(receiver.take().len(), 1, "a refusal is not retried");
 }
+
+#[tokio::test]
+async fn when_sending_fails_in_any_way_should_never_log_or_report_the_key() {
+    let logs = crate::support::captured_logs();
+    let receiver = WebhookReceiver::start().await;
+    let key = "SG.never-shown-key";
+    let client =
+        SendGrid::new(receiver.base(), key, "shop@example.com").with_backoff(std::time::Duration::from_millis(1));
+    let mut reported = Vec::new();
+    for status in [401, 403, 429, 500] {
+        receiver.answer(status);
+        reported.extend(client.send(TEMPLATE, &emails(1)).await);
+    }
+    // Nothing listens on port 9: a connection failure.
+    let unreachable =
+        SendGrid::new("http://127.0.0.1:9", key, "shop@example.com").with_backoff(std::time::Duration::from_millis(1));
+    reported.extend(unreachable.send(TEMPLATE, &emails(1)).await);
+    assert!(reported.iter().all(Result::is_err));
+    let reported = format!("{reported:?} {client:?}");
+    assert!(
+        !reported.contains(key),
+        "the key in an error or the client's Debug: {reported}"
+    );
+    assert!(!logs.text().contains(key), "the key was logged");
+}

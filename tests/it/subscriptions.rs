@@ -1,11 +1,9 @@
 //! `/api/v1/event-subscription`: CRUD and deactivate, tenant walls, and secrets that never come back out.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use serde_json::{json, Value};
 
 use crate::pipeline::Pipeline;
+use crate::support::captured_logs;
 use crate::support::Fixture;
 
 const BASE: &str = "/api/v1/event-subscription";
@@ -140,36 +138,6 @@ async fn when_another_tenant_names_a_subscription_should_answer_404_as_for_a_mis
     );
 }
 
-/// A `tracing` writer that keeps every log line, so a test can read what the handlers logged.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-/// Every log line of this test binary from the first call on, at every level: a global subscriber, so
-/// what the handlers log on any thread is caught.
-fn captured_logs() -> &'static Captured {
-    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_max_level(tracing::Level::TRACE)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
-        logs
-    })
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn when_credentials_and_signing_secrets_are_set_should_never_return_log_or_store_them_in_plain_text() {
     let logs = captured_logs();
@@ -228,7 +196,7 @@ async fn when_credentials_and_signing_secrets_are_set_should_never_return_log_or
         .await
         .unwrap();
     let stored = format!("{:?}", stored.items());
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = logs.text();
     assert!(
         logged.contains("endpoint=\"subscriptions\""),
         "the handlers did log: {}",

@@ -19,11 +19,12 @@ use shared::domain::entity_state::EntityState;
 use shared::domain::event::StoredEvent;
 use shared::domain::ids::{CustomerId, EventId, StoreId};
 use shared::domain::order::Order;
+use shared::domain::store_settings::StoreSettings;
 use shared::domain::subscription::EntityType;
 use shared::http::edge::IngestDeps;
 use shared::ports::{
-    ApiKeyStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Prefetched,
-    RandomIds, StoreError,
+    AdmissionStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Permits,
+    Prefetched, RandomIds, StoreError,
 };
 use shared::service::admin::{create_store, issue_key};
 use shared::service::ingest::IngestConfig;
@@ -146,7 +147,7 @@ impl Fixture {
     /// POSTs through another handler (one with a failing port, say) with this store's key.
     pub async fn post_with<S, Q>(&self, handler: &Handler<S, Q>, body: &Value) -> (u16, Value)
     where
-        S: IngestStore + shared::ports::ApiKeyStore + Sync,
+        S: IngestStore + shared::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         read_response(handler.handle(self.json_post(&self.path(), body)).await)
@@ -159,7 +160,7 @@ impl Fixture {
 
     pub async fn post_bulk_with<S, Q>(&self, handler: &bulk_ingest::Handler<S, Q>, body: &Value) -> (u16, Value)
     where
-        S: IngestStore + shared::ports::ApiKeyStore + Sync,
+        S: IngestStore + shared::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         read_response(
@@ -172,7 +173,7 @@ impl Fixture {
     /// A bulk handler over the same store and clock with other ports.
     pub fn bulk_handler_with<S, Q>(&self, store: S, queue: Q) -> bulk_ingest::Handler<S, Q>
     where
-        S: IngestStore + shared::ports::ApiKeyStore + Sync,
+        S: IngestStore + shared::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         bulk_ingest::Handler::from(IngestDeps::new(
@@ -187,7 +188,7 @@ impl Fixture {
     /// A handler over the same store and clock with other ports.
     pub fn handler_with<S, Q>(&self, store: S, queue: Q) -> Handler<S, Q>
     where
-        S: IngestStore + shared::ports::ApiKeyStore + Sync,
+        S: IngestStore + shared::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         Handler::from(IngestDeps::new(
@@ -323,9 +324,23 @@ fn crash() -> StoreError {
     }
 }
 
-impl ApiKeyStore for FaultyStore {
+impl AdmissionStore for FaultyStore {
     async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
         self.keys.find_api_key(key_hash).await
+    }
+
+    async fn store_settings(&self, store: &StoreId) -> Result<StoreSettings, StoreError> {
+        self.keys.store_settings(store).await
+    }
+
+    async fn take_permits(
+        &self,
+        store: &StoreId,
+        window: i64,
+        permits: u32,
+        limit: u32,
+    ) -> Result<Permits, StoreError> {
+        self.keys.take_permits(store, window, permits, limit).await
     }
 }
 
@@ -396,4 +411,57 @@ impl IngestStore for FaultyStore {
 
 pub fn hex_id() -> String {
     hex::encode(RandomIds.object_id(Utc::now()))
+}
+
+/// A `tracing` writer that keeps every log line, so a test can read what the handlers logged.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+/// The `RUST_LOG` the template gives every function, at `LogLevel: TRACE`.
+fn deployed_log_filter() -> String {
+    let template =
+        std::fs::read_to_string(integration_tests::repo_root().join("template.yaml")).expect("template.yaml");
+    let line = template
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("RUST_LOG:"))
+        .expect("the template sets RUST_LOG");
+    let value = line.trim().trim_start_matches("!Sub").trim().trim_matches('"');
+    value.replace("${LogLevel}", "trace")
+}
+
+/// Every log line of this test binary from the first call on, as a deployed function at `LogLevel: TRACE`
+/// would write it (the template's caps on the SDK included): a global subscriber, so what the handlers log
+/// on any thread is caught.
+pub fn captured_logs() -> &'static Captured {
+    static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let filter = tracing_subscriber::EnvFilter::builder()
+            .parse(deployed_log_filter())
+            .expect("the template's RUST_LOG parses");
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_env_filter(filter)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        logs
+    })
+}
+
+impl Captured {
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

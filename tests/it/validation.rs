@@ -247,3 +247,22 @@ async fn when_body_exceeds_the_event_limit_should_answer_413_with_the_limit() {
     assert!(problem["detail"].as_str().unwrap().contains("204800"));
     assert_eq!(f.stored_counts().await, [0, 0, 0, 0]);
 }
+
+#[tokio::test]
+async fn when_headers_exceed_their_limit_should_answer_431_before_anything_else() {
+    let f = Fixture::new().await;
+    let padding = "p".repeat(17 * 1024);
+    let auth = f.bearer();
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("x-padding", padding.as_str()),
+    ];
+    let body = valid().to_string();
+    let request = integration_tests::apigw_request("POST", &f.path(), &headers, Some(&body));
+    let (status, problem) = integration_tests::read_response(f.handler.handle(request).await);
+    assert_eq!(status, 431, "{problem}");
+    assert_eq!(problem["type"], "/problems/headers-too-large");
+    assert_eq!(problem["limit"], json!(16_384));
+    assert_eq!(f.stored_counts().await, [0, 0, 0, 0]);
+}

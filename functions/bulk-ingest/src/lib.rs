@@ -7,24 +7,28 @@ use shared::domain::api_key::Scope;
 use shared::domain::bulk_envelope::{check_event_size, parse_bulk_envelope};
 use shared::domain::custom_event::parse_custom_event;
 use shared::domain::limits::MAX_BULK_BODY_BYTES;
+use shared::domain::rate_limit::BULK_WEIGHT;
+use shared::http::auth::Admission;
 use shared::http::edge::{authorized_json_body, respond, IngestDeps};
 use shared::http::openapi::BulkResponse;
 use shared::http::Problem;
-use shared::ports::{ApiKeyStore, DispatchQueue, IngestStore};
+use shared::ports::{AdmissionStore, DispatchQueue, IngestStore};
 use shared::service::bulk::{event_pointer, ingest_bulk};
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, Q>(IngestDeps<S, Q>);
 
 impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
-    fn from(deps: IngestDeps<S, Q>) -> Self {
+    /// A bulk request counts [`BULK_WEIGHT`] times against the store's rate limit.
+    fn from(mut deps: IngestDeps<S, Q>) -> Self {
+        deps.admission = Admission::weighted(BULK_WEIGHT);
         Self(deps)
     }
 }
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + ApiKeyStore + Sync,
+    S: IngestStore + AdmissionStore + Sync,
     Q: DispatchQueue + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
@@ -46,7 +50,7 @@ where
     async fn accept(&self, request: &Request) -> Result<BulkResponse, Problem> {
         let (caller, body) = authorized_json_body(
             &self.0.store,
-            &self.0.key_cache,
+            &self.0.admission,
             request,
             Scope::EventsWrite,
             MAX_BULK_BODY_BYTES,

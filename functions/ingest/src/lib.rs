@@ -16,7 +16,7 @@ use shared::http::auth::{authorize_tenant, Caller};
 use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
 use shared::http::openapi::{EsputnikResponse, IngestResponse};
 use shared::http::Problem;
-use shared::ports::{ApiKeyStore, DispatchQueue, IngestStore};
+use shared::ports::{AdmissionStore, DispatchQueue, IngestStore};
 use shared::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
 
 /// The path of the eSputnik dialect.
@@ -35,7 +35,7 @@ impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + ApiKeyStore + Sync,
+    S: IngestStore + AdmissionStore + Sync,
     Q: DispatchQueue + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
@@ -66,7 +66,7 @@ where
     async fn accept(&self, request: &Request) -> Result<Ingested, Problem> {
         let (caller, body) = authorized_json_body(
             &self.0.store,
-            &self.0.key_cache,
+            &self.0.admission,
             request,
             Scope::EventsWrite,
             MAX_EVENT_BODY_BYTES,
@@ -111,12 +111,12 @@ where
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + ApiKeyStore + Sync,
+    S: IngestStore + AdmissionStore + Sync,
     Q: DispatchQueue + Sync,
 {
     /// The caller and body of an event posted to an `/api/v1` endpoint, whose tenant is the key's store.
     async fn tenant_event(&self, request: &Request) -> Result<(Caller, serde_json::Value), Problem> {
-        let (keys, cache) = (&self.0.store, &self.0.key_cache);
+        let (keys, cache) = (&self.0.store, &self.0.admission);
         tenant_json_body(
             keys,
             cache,
@@ -132,7 +132,7 @@ where
     async fn accept_entity_event(&self, request: &Request, id: &str) -> Result<Reply, Problem> {
         if request.method() == Method::GET && !id.is_empty() {
             let caller =
-                authorize_tenant(&self.0.store, &self.0.key_cache, request.headers(), Scope::EventsWrite).await?;
+                authorize_tenant(&self.0.store, &self.0.admission, request.headers(), Scope::EventsWrite).await?;
             let not_found = || Problem::not_found("Event");
             let event_id = EventId::parse(id).map_err(|_| not_found())?;
             let stored = self

@@ -12,7 +12,7 @@ use shared::http::auth::authorize_tenant;
 use shared::http::edge::{json_body, respond_reply, JobDeps, Reply};
 use shared::http::job_view::JobView;
 use shared::http::Problem;
-use shared::ports::{ApiKeyStore, JobStore};
+use shared::ports::{AdmissionStore, JobStore};
 use shared::service::jobs::{self, JobError};
 
 pub const BASE: &str = "/api/v1/jobs";
@@ -52,7 +52,7 @@ fn job_id(raw: &str) -> Result<&str, Problem> {
     }
 }
 
-impl<S: JobStore + ApiKeyStore + Sync> Handler<S> {
+impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         respond_reply(&request, "jobs", self.accept(&request)).await
@@ -75,7 +75,7 @@ impl<S: JobStore + ApiKeyStore + Sync> Handler<S> {
         } else {
             Scope::JobsWrite
         };
-        let caller = authorize_tenant(&self.0.store, &self.0.key_cache, request.headers(), scope).await?;
+        let caller = authorize_tenant(&self.0.store, &self.0.admission, request.headers(), scope).await?;
         let store_id = &caller.store_id;
         let now = self.0.clock.now();
         match (segments.as_slice(), method) {

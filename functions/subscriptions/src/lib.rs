@@ -11,7 +11,7 @@ use shared::http::auth::authorize_tenant;
 use shared::http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
 use shared::http::subscription_view::{DeliveryView, SubscriptionView};
 use shared::http::Problem;
-use shared::ports::{ApiKeyStore, SecretBox, SubscriptionStore};
+use shared::ports::{AdmissionStore, SecretBox, SubscriptionStore};
 use shared::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
 
 /// The collection's path; items are `{BASE}/{id}`.
@@ -76,7 +76,7 @@ fn problem_of(error: SubscriptionError) -> Problem {
 
 impl<S, B> Handler<S, B>
 where
-    S: SubscriptionStore + ApiKeyStore + Sync,
+    S: SubscriptionStore + AdmissionStore + Sync,
     B: SecretBox + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
@@ -100,7 +100,7 @@ where
         } else {
             Scope::SubscriptionsWrite
         };
-        let caller = authorize_tenant(&self.0.store, &self.0.key_cache, request.headers(), scope).await?;
+        let caller = authorize_tenant(&self.0.store, &self.0.admission, request.headers(), scope).await?;
         let store_id = &caller.store_id;
         let now = self.0.clock.now();
         match (route, method) {

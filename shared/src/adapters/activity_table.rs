@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
 use chrono::{DateTime, Duration, Utc};
 
-use super::dynamo::{from_item, key, DynamoTable};
+use super::dynamo::{from_item, key, n, DynamoTable};
 use super::errors::permanent;
 use super::keys::{self, CART_UPDATED_MS, OPEN_CARTS_OF};
 use crate::domain::activity::{ActivityWrite, Cart, ProductView};
@@ -18,10 +18,6 @@ const PRODUCT_VIEW_RETENTION_DAYS: i64 = 90;
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn value<T: serde::Serialize>(v: T) -> Result<AttributeValue, StoreError> {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 
-use super::dynamo::{event_from_item, from_item, item_of, key, pk_of, DynamoTable, Item};
+use super::dynamo::{event_from_item, from_item, item_of, key, n, pk_of, DynamoTable, Item};
 use super::errors::{permanent, sdk_error};
 use super::keys::{self, PENDING_SHARD, PENDING_SINCE};
 use crate::domain::customer::Customer;
@@ -23,10 +23,6 @@ const MAX_TRANSACT_ITEMS: usize = 100;
 
 fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
-}
-
-fn n(value: impl ToString) -> AttributeValue {
-    AttributeValue::N(value.to_string())
 }
 
 fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {

@@ -1,4 +1,4 @@
-//! DynamoDB: the single table behind [`ApiKeyStore`] and [`IngestStore`].
+//! DynamoDB: the single table behind [`AdmissionStore`] and [`IngestStore`].
 
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::order::Order;
 use crate::domain::subscription::EntityType;
-use crate::ports::{ApiKeyStore, Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
+use crate::ports::{Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -42,6 +42,10 @@ pub struct StoreRecord {
     pub store_id: StoreId,
     pub name: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+pub(super) fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
 }
 
 pub(super) fn key<K: Into<String>>((pk, sk): (String, K)) -> Item {
@@ -323,15 +327,6 @@ impl DynamoTable {
     pub async fn is_pending(&self, store: &StoreId, id: &EventId) -> Result<bool, StoreError> {
         let item = self.get("get event", keys::event(store, id)).await?;
         Ok(item.is_some_and(|i| i.contains_key(PENDING_SHARD)))
-    }
-}
-
-impl ApiKeyStore for DynamoTable {
-    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.get("get api key", keys::api_key(key_hash))
-            .await?
-            .map(|item| from_item("api key item", item))
-            .transpose()
     }
 }
 

@@ -24,6 +24,12 @@ pub fn store(store: &StoreId) -> (String, &'static str) {
     (format!("STORE#{store}"), "STORE")
 }
 
+/// The store's request count in one second (epoch `window`); a partition per second, so no key is hot for
+/// long, and each expires a minute later.
+pub fn rate_window(store: &StoreId, window: i64) -> (String, &'static str) {
+    (format!("STORE#{store}#RATE#{window}"), "RATE")
+}
+
 pub fn customer(store: &StoreId, id: &CustomerId) -> (String, &'static str) {
     (format!("STORE#{store}#CUSTOMER#{id}"), "PROFILE")
 }

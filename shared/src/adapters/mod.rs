@@ -2,6 +2,7 @@
 //! conditional-check failures become outcomes.
 
 pub mod activity_table;
+pub mod admission_table;
 pub mod audience_table;
 pub mod dispatch_table;
 pub mod dynamo;

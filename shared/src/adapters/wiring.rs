@@ -7,7 +7,7 @@ use super::sendgrid::SendGrid;
 use super::sqs::SqsDispatchQueue;
 use super::webhook::WebhookClient;
 use crate::domain::subscription_input::DestinationPolicy;
-use crate::http::auth::KeyCache;
+use crate::http::auth::Admission;
 use crate::http::edge::{IngestDeps, JobDeps, SubscriptionDeps};
 use crate::ports::{RandomIds, SystemClock};
 use crate::service::ingest::IngestConfig;
@@ -50,7 +50,7 @@ pub async fn subscriptions_deps_from_env() -> Result<SubscriptionDeps<DynamoTabl
         secrets: KmsSecretBox::new(aws_sdk_kms::Client::new(&aws), key_id),
         clock: Box::new(SystemClock),
         ids: Box::new(RandomIds),
-        key_cache: KeyCache::default(),
+        admission: Admission::default(),
         policy: destination_policy_from_env(),
     })
 }
@@ -63,7 +63,7 @@ pub async fn jobs_deps_from_env() -> Result<JobDeps<DynamoTable>, String> {
         store: DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws), table),
         clock: Box::new(SystemClock),
         ids: Box::new(RandomIds),
-        key_cache: KeyCache::default(),
+        admission: Admission::default(),
     })
 }
 

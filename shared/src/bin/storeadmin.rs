@@ -3,6 +3,7 @@
 //! ```text
 //! storeadmin create-store <name> [scope,scope…]   new store + a key; prints JSON with the key (shown once)
 //! storeadmin issue-key <storeId> [scope,scope…]    another key for a store
+//! storeadmin set-rate-limit <storeId> <perSecond>  the store's requests per second (default 100)
 //! ```
 //! Scopes default to all of them. Needs `TABLE_NAME` and AWS credentials (`AWS_ENDPOINT_URL` locally).
 
@@ -10,9 +11,10 @@ use shared::adapters::{aws_config, dynamo::DynamoTable};
 use shared::domain::api_key::Scope;
 use shared::domain::ids::StoreId;
 use shared::ports::{Clock, RandomIds, SystemClock};
-use shared::service::admin::{create_store, issue_key};
+use shared::service::admin::{create_store, issue_key, set_rate_limit};
 
-const USAGE: &str = "usage: storeadmin create-store <name> [scopes] | storeadmin issue-key <storeId> [scopes]";
+const USAGE: &str = "usage: storeadmin create-store <name> [scopes] | storeadmin issue-key <storeId> [scopes] | \
+                     storeadmin set-rate-limit <storeId> <perSecond>";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -27,6 +29,18 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         [command, target, ..] => (command.as_str(), target.as_str()),
         _ => return Err(USAGE.into()),
     };
+    let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
+    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws_config().await), table_name);
+    if command == "set-rate-limit" {
+        let store = StoreId::parse(target).map_err(|e| e.to_string())?;
+        let per_second = args.get(2).and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+        set_rate_limit(&table, &store, per_second).await?;
+        println!(
+            "{}",
+            serde_json::json!({"storeId": store, "rateLimitPerSecond": per_second})
+        );
+        return Ok(());
+    }
     let scopes = match args.get(2) {
         None => Scope::ALL.to_vec(),
         Some(list) => list
@@ -34,8 +48,6 @@ async fn run(args: Vec<String>) -> Result<(), String> {
             .map(|s| Scope::parse(s.trim()).ok_or_else(|| format!("unknown scope '{s}'")))
             .collect::<Result<_, _>>()?,
     };
-    let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
-    let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws_config().await), table_name);
     let now = SystemClock.now();
     let (store_id, name) = match command {
         "create-store" => {

@@ -25,6 +25,9 @@ pub const MAX_EVENT_TIMESTAMP_AHEAD_HOURS: i64 = 24;
 pub const MAX_NUMBER_MAGNITUDE: f64 = 1e126;
 /// Smallest non-zero magnitude of a stored number.
 pub const MIN_NUMBER_MAGNITUDE: f64 = 1e-130;
+/// Most bytes of request headers, names and values together (16 KiB): API Gateway allows 10 KB per header,
+/// and no client of these APIs needs more than a key, a tenant and the usual few.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// Most events in one bulk request.
 pub const MAX_BULK_EVENTS: usize = 100;
 /// Largest bulk request body, in bytes (5 MiB): under Lambda's 6 MB synchronous payload limit.

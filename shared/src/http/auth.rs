@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use lambda_http::http::{header, HeaderMap};
 
 use super::problem::Problem;
+use super::rate_limit::RateLimiter;
 use crate::domain::api_key::{hash_key, looks_like_key, ApiKeyRecord, Scope};
 use crate::domain::ids::StoreId;
-use crate::ports::ApiKeyStore;
+use crate::ports::AdmissionStore;
 
 /// Known keys, kept briefly so a warm function does not read the key on every request. Only keys that
 /// exist are cached, so a new key works at once; a deleted key keeps working for at most [`KEY_CACHE_TTL`].
@@ -17,7 +18,7 @@ pub const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
 const KEY_CACHE_MAX: usize = 1_024;
 
 #[derive(Debug, Default)]
-pub struct KeyCache(Mutex<HashMap<String, (ApiKeyRecord, Instant)>>);
+struct KeyCache(Mutex<HashMap<String, (ApiKeyRecord, Instant)>>);
 
 impl KeyCache {
     fn get(&self, hash: &str) -> Option<ApiKeyRecord> {
@@ -41,6 +42,30 @@ impl KeyCache {
     }
 }
 
+/// Who may come in, and how often: one instance's key cache and rate limiter, built once per cold start.
+#[derive(Debug)]
+pub struct Admission {
+    keys: KeyCache,
+    limiter: RateLimiter,
+}
+
+impl Default for Admission {
+    /// Every request counts once against its store's limit.
+    fn default() -> Self {
+        Self::weighted(1)
+    }
+}
+
+impl Admission {
+    /// Each request counts `weight` times against its store's limit.
+    pub fn weighted(weight: u32) -> Self {
+        Self {
+            keys: KeyCache::default(),
+            limiter: RateLimiter::new(weight),
+        }
+    }
+}
+
 /// The caller, once authenticated and checked against the store in the path.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -48,19 +73,20 @@ pub struct Caller {
 }
 
 /// 401 without a valid key; 404 when the path names a store the key does not belong to (exactly what a
-/// missing store answers, so store ids cannot be probed); 403 when the key lacks `scope`.
-pub async fn authorize<K: ApiKeyStore>(
+/// missing store answers, so store ids cannot be probed); 403 when the key lacks `scope`; 429 over the
+/// store's rate limit.
+pub async fn authorize<K: AdmissionStore>(
     keys: &K,
-    cache: &KeyCache,
+    admission: &Admission,
     headers: &HeaderMap,
     path_store: &str,
     scope: Scope,
 ) -> Result<Caller, Problem> {
-    let record = authenticate(keys, cache, headers).await?;
+    let record = authenticate(keys, &admission.keys, headers).await?;
     if StoreId::parse(path_store).ok().as_ref() != Some(&record.store_id) {
         return Err(Problem::not_found("Store"));
     }
-    require_scope(record, scope)
+    admit(keys, admission, record, scope).await
 }
 
 /// The tenant header of the Event Collector API.
@@ -68,36 +94,43 @@ pub const TENANT_HEADER: &str = "x-twc-tenant";
 
 /// For the `/api/v1` endpoints, where the tenant is the key's store: 401 without a valid key; 403 when an
 /// `X-TWC-Tenant` header names another tenant (the caller named it, so this reveals nothing) or the key
-/// lacks `scope`.
-pub async fn authorize_tenant<K: ApiKeyStore>(
+/// lacks `scope`; 429 over the store's rate limit.
+pub async fn authorize_tenant<K: AdmissionStore>(
     keys: &K,
-    cache: &KeyCache,
+    admission: &Admission,
     headers: &HeaderMap,
     scope: Scope,
 ) -> Result<Caller, Problem> {
-    let record = authenticate(keys, cache, headers).await?;
+    let record = authenticate(keys, &admission.keys, headers).await?;
     if let Some(tenant) = headers.get(TENANT_HEADER) {
         let named = tenant.to_str().unwrap_or_default().trim();
         if StoreId::parse(named).ok().as_ref() != Some(&record.store_id) {
             return Err(Problem::forbidden_tenant());
         }
     }
-    require_scope(record, scope)
+    admit(keys, admission, record, scope).await
 }
 
-fn require_scope(record: ApiKeyRecord, scope: Scope) -> Result<Caller, Problem> {
+/// The scope, then the rate limit: a request that could never be served does not use up the store's quota.
+async fn admit<K: AdmissionStore>(
+    keys: &K,
+    admission: &Admission,
+    record: ApiKeyRecord,
+    scope: Scope,
+) -> Result<Caller, Problem> {
     if !record.scopes.contains(&scope) {
         return Err(Problem::forbidden(format!(
             "this key does not have the '{scope}' scope"
         )));
     }
+    admission.limiter.admit(keys, &record.store_id).await?;
     Ok(Caller {
         store_id: record.store_id,
     })
 }
 
 /// The key's record, from the cache or the store; 401 when there is no valid key.
-async fn authenticate<K: ApiKeyStore>(
+async fn authenticate<K: AdmissionStore>(
     keys: &K,
     cache: &KeyCache,
     headers: &HeaderMap,

@@ -5,6 +5,7 @@ use lambda_http::Body;
 use serde_json::Value;
 
 use super::problem::Problem;
+use crate::domain::limits::MAX_HEADER_BYTES;
 
 /// `application/json` or any `application/*+json`, parameters (charset) allowed.
 pub fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
@@ -18,6 +19,18 @@ pub fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
     } else {
         Err(Problem::unsupported_media_type(raw))
     }
+}
+
+/// The headers, names and values together, refused with 431 above [`MAX_HEADER_BYTES`].
+pub fn headers_within_limit(headers: &HeaderMap) -> Result<(), Problem> {
+    let size: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        return Err(Problem::headers_too_large(size, MAX_HEADER_BYTES));
+    }
+    Ok(())
 }
 
 /// The body's bytes, refused with 413 above `limit`.

@@ -9,12 +9,13 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::auth::{authorize, authorize_tenant, Caller, KeyCache};
-use super::body::{bytes_within, parse_json, require_json, segment_after};
+use super::auth::{authorize, authorize_tenant, Admission, Caller};
+use super::body::{bytes_within, headers_within_limit, parse_json, require_json, segment_after};
 use super::problem::{json_response, Problem};
+use super::rate_limit::{answering, put_headers};
 use crate::domain::api_key::Scope;
 use crate::domain::subscription_input::DestinationPolicy;
-use crate::ports::{ApiKeyStore, Clock, DispatchQueue, IdGenerator, IngestStore};
+use crate::ports::{AdmissionStore, Clock, DispatchQueue, IdGenerator, IngestStore};
 use crate::service::ingest::{IngestConfig, IngestPorts};
 
 /// API Gateway's request id (the one in its access logs), else the Lambda invocation's.
@@ -78,7 +79,12 @@ pub async fn respond_reply(
     let started = Instant::now();
     let request_id = request_id(request);
     let path = request.raw_http_path();
-    let outcome = accept.await;
+    // Before the key is looked at: an oversized request costs nothing but this sum.
+    let (outcome, rate) = match headers_within_limit(request.headers()) {
+        // Boxed: the endpoint's future is large, and unboxed it sits on the stack of every caller.
+        Ok(()) => answering(Box::pin(accept)).await,
+        Err(problem) => (Err(problem), None),
+    };
     let (label, detail) = match &outcome {
         Ok(reply) => (reply.label.as_str(), reply.detail.as_str()),
         Err(problem) => (problem.type_.trim_start_matches("/problems/"), ""),
@@ -91,7 +97,7 @@ pub async fn respond_reply(
         detail,
         duration_us = started.elapsed().as_micros() as u64,
     );
-    match outcome {
+    let mut response = match outcome {
         Ok(Reply {
             status,
             body: Some(body),
@@ -103,14 +109,18 @@ pub async fn respond_reply(
             response
         }
         Err(problem) => problem.into_response(path, request_id.as_deref()),
+    };
+    if let Some(rate) = rate {
+        put_headers(response.headers_mut(), rate);
     }
+    response
 }
 
 /// `POST` only (405), the store in the path and the key (404/401/403), `Content-Type` (415), size (413, `what`
 /// names the body in the message), JSON syntax (400). Returns the caller and the parsed body.
-pub async fn authorized_json_body<K: ApiKeyStore>(
+pub async fn authorized_json_body<K: AdmissionStore>(
     keys: &K,
-    cache: &KeyCache,
+    admission: &Admission,
     request: &Request,
     scope: Scope,
     limit: usize,
@@ -120,15 +130,15 @@ pub async fn authorized_json_body<K: ApiKeyStore>(
         return Err(Problem::method_not_allowed("POST"));
     }
     let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
-    let caller = authorize(keys, cache, request.headers(), path_store, scope).await?;
+    let caller = authorize(keys, admission, request.headers(), path_store, scope).await?;
     Ok((caller, json_body(request, limit, what)?))
 }
 
 /// [`authorized_json_body`] for the `/api/v1` endpoints, whose tenant is the key's store (and
 /// `X-TWC-Tenant`, when sent).
-pub async fn tenant_json_body<K: ApiKeyStore>(
+pub async fn tenant_json_body<K: AdmissionStore>(
     keys: &K,
-    cache: &KeyCache,
+    admission: &Admission,
     request: &Request,
     scope: Scope,
     limit: usize,
@@ -137,7 +147,7 @@ pub async fn tenant_json_body<K: ApiKeyStore>(
     if request.method() != Method::POST {
         return Err(Problem::method_not_allowed("POST"));
     }
-    let caller = authorize_tenant(keys, cache, request.headers(), scope).await?;
+    let caller = authorize_tenant(keys, admission, request.headers(), scope).await?;
     Ok((caller, json_body(request, limit, what)?))
 }
 
@@ -153,7 +163,7 @@ pub struct IngestDeps<S, Q> {
     pub queue: Q,
     pub clock: Box<dyn Clock>,
     pub ids: Box<dyn IdGenerator>,
-    pub key_cache: KeyCache,
+    pub admission: Admission,
     pub config: IngestConfig,
 }
 
@@ -164,7 +174,7 @@ impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
             queue,
             clock,
             ids,
-            key_cache: KeyCache::default(),
+            admission: Admission::default(),
             config,
         }
     }
@@ -184,7 +194,7 @@ pub struct SubscriptionDeps<S, B> {
     pub secrets: B,
     pub clock: Box<dyn Clock>,
     pub ids: Box<dyn IdGenerator>,
-    pub key_cache: KeyCache,
+    pub admission: Admission,
     pub policy: DestinationPolicy,
 }
 
@@ -193,5 +203,5 @@ pub struct JobDeps<S> {
     pub store: S,
     pub clock: Box<dyn Clock>,
     pub ids: Box<dyn IdGenerator>,
-    pub key_cache: KeyCache,
+    pub admission: Admission,
 }

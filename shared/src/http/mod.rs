@@ -8,6 +8,7 @@ pub mod openapi;
 mod openapi_jobs;
 mod openapi_subscriptions;
 pub mod problem;
+pub mod rate_limit;
 pub mod subscription_view;
 
 pub use problem::{json_response, Problem, ProblemDetails};

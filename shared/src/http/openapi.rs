@@ -379,9 +379,46 @@ fn find_entity_event() {}
         super::openapi_jobs::delete_job,
         super::openapi_jobs::list_job_runs,
     ),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &RateLimited)
 )]
 pub struct ApiDoc;
+
+/// Every endpoint is rate-limited per store: a 429 on each operation, and the `RateLimit-*` headers on its
+/// successes.
+struct RateLimited;
+
+impl utoipa::Modify for RateLimited {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{header::Header, schema::Type, ContentBuilder, Object, Ref, ResponseBuilder};
+        let integer = || Header::new(Object::with_type(Type::Integer));
+        let limited = ResponseBuilder::new()
+            .description("The store's requests this second reached its limit; retry after Retry-After seconds")
+            .content(
+                "application/problem+json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .header("Retry-After", integer())
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    if let (true, utoipa::openapi::RefOr::T(response)) = (status.starts_with('2'), response) {
+                        for name in ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"] {
+                            response.headers.insert(name.to_owned(), integer());
+                        }
+                    }
+                }
+                operation
+                    .responses
+                    .responses
+                    .insert("429".to_owned(), limited.clone().into());
+            }
+        }
+    }
+}
 
 struct BearerAuth;
 

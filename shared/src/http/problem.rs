@@ -143,6 +143,18 @@ impl Problem {
         problem
     }
 
+    /// 431: the request's headers together exceed `limit` bytes.
+    pub fn headers_too_large(size: usize, limit: usize) -> Self {
+        let mut problem = Self::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers-too-large",
+            "Request headers are too large",
+            format!("the headers are {size} bytes together; the limit is {limit} bytes"),
+        );
+        problem.limit = Some(limit as u64);
+        problem
+    }
+
     pub fn unsupported_media_type(got: Option<&str>) -> Self {
         let detail = match got {
             Some(got) => format!("Content-Type is '{got}'; send 'application/json'"),
@@ -174,6 +186,18 @@ impl Problem {
             detail,
         );
         problem.retry_after_seconds = Some(1);
+        problem
+    }
+
+    /// 429: the store's requests in this second reached `limit`; `Retry-After` says when the next begins.
+    pub fn rate_limited(limit: u32, retry_after_seconds: u32) -> Self {
+        let mut problem = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many requests",
+            format!("this store may make {limit} requests per second; retry after the time in Retry-After"),
+        );
+        problem.retry_after_seconds = Some(retry_after_seconds);
         problem
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use crate::adapters::dynamo::{DynamoTable, StoreRecord};
 use crate::domain::api_key::{IssuedKey, Scope};
 use crate::domain::ids::StoreId;
+use crate::domain::rate_limit::PER_SECOND_RANGE;
 use crate::ports::{IdGenerator, StoreError};
 
 /// Creates a store named `name`. Returns its record.
@@ -21,6 +22,23 @@ pub async fn create_store(
     };
     table.create_store(&store).await?;
     Ok(store)
+}
+
+/// Sets `store`'s rate limit, requests per second across its keys and endpoints. Running functions pick it up
+/// within a minute (their settings cache).
+pub async fn set_rate_limit(table: &DynamoTable, store: &StoreId, per_second: u32) -> Result<(), String> {
+    if !PER_SECOND_RANGE.contains(&per_second) {
+        return Err(format!(
+            "the rate limit must be {} to {} requests per second",
+            PER_SECOND_RANGE.start(),
+            PER_SECOND_RANGE.end()
+        ));
+    }
+    match table.set_rate_limit(store, per_second).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("store {store} does not exist")),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// Issues a key for `store` with `scopes`. The plaintext is in the result and nowhere else.
