@@ -75,15 +75,11 @@ fuzz-smoke:
 	$(MAKE) fuzz FUZZ_SECONDS=10
 
 # CPU is measured in the release profile on the pure domain (no SDK to compile); the request counts and the
-# harness that drives the release binaries reuse the test profile `make test` builds. The test-profile build
-# runs beside the release build (different profile directories, no lock between them): the release links are
-# single-threaded, so the other core is otherwise idle. Measurements run one at a time after both. Old
-# figures are removed first: the report never mixes runs.
-bench: venv
+# harness that drives the release binaries reuse the test profile `make test` builds. Builds run one after
+# another: run side by side on 2 cores they took longer (25 min against 22). Old figures are removed first:
+# the report never mixes runs.
+bench: build
 	rm -rf target/bench target/criterion
-	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it --bench lambdas --no-run & harness=$$!; \
-	  $(MAKE) build && cargo bench -p collector-shared --no-default-features --bench hot_paths --no-run; \
-	  built=$$?; wait $$harness && test $$built -eq 0
 	cargo bench -p collector-shared --no-default-features --bench hot_paths -- --warm-up-time 1 --measurement-time 3
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it should_cost
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --bench lambdas

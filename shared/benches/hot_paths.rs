@@ -92,6 +92,7 @@ fn stored_full_example() -> (StoredEvent, Customer) {
         changed_fields: changed.iter().map(ProfileField::name).collect(),
         payload_hash: "hash".into(),
         entity: None,
+        expires_at: None,
     };
     (stored, customer)
 }

@@ -401,6 +401,8 @@ pub struct DispatchState {
 #[derive(Debug, Clone)]
 pub struct DispatchRecord<'a> {
     pub event: &'a EventRef,
+    /// The event's own expiry (epoch s): its ledger records go with it.
+    pub expires_at: Option<i64>,
     pub entries: Vec<LedgerEntry>,
     pub marker: PendingMarker,
 }

@@ -30,10 +30,10 @@ use shared::ports::{RandomIds, SystemClock};
 use shared::service::admin::{create_store, issue_key};
 use shared::service::ingest::IngestConfig;
 
-const STARTS: usize = 10;
+const STARTS: usize = 6;
 const LOAD_PROCESSES: usize = 4;
-const LOAD_SINGLES: usize = 100;
-const LOAD_BULKS: usize = 2;
+const LOAD_SINGLES: usize = 50;
+const LOAD_BULKS: usize = 1;
 
 /// The store, its key, and an in-process bulk handler to prepare what dispatch is handed.
 struct Stack {

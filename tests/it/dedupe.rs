@@ -74,6 +74,7 @@ async fn when_the_window_has_passed_should_accept_the_key_again_even_before_ttl_
 async fn when_the_window_is_configured_should_use_it() {
     let f = Fixture::with_config(IngestConfig {
         dedupe_window: chrono::Duration::seconds(60),
+        ..IngestConfig::default()
     })
     .await;
     f.post(&order("o-4", 10)).await;

@@ -19,6 +19,7 @@ mod pipeline;
 mod ratelimit;
 mod recovery;
 mod requests;
+mod retention;
 mod sendgrid;
 mod subscriptions;
 mod support;

@@ -68,7 +68,14 @@ where
             })
             .collect();
         let ports = self.0.ports();
-        let results = ingest_bulk(&ports, &caller.store_id, events, now, &self.0.config).await;
+        let results = ingest_bulk(
+            &ports,
+            &caller.store_id,
+            events,
+            now,
+            &self.0.config.for_store(&caller.settings),
+        )
+        .await;
         Ok(BulkResponse::new(results))
     }
 }

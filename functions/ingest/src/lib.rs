@@ -75,10 +75,14 @@ where
         .await?;
         let now = self.0.clock.now();
         let event = parse_custom_event(&body, &Pointer::root(), now).map_err(Problem::validation)?;
+        self.ingest(&caller, (&event).into()).await.map_err(problem_of)
+    }
+
+    /// One event through the shared pipeline, under the caller's store settings (its retention).
+    async fn ingest(&self, caller: &Caller, input: EventInput<'_>) -> Result<Ingested, IngestError> {
         let ports = self.0.ports();
-        ingest_event(&ports, &caller.store_id, (&event).into(), now, &self.0.config)
-            .await
-            .map_err(problem_of)
+        let config = self.0.config.for_store(&caller.settings);
+        ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &config).await
     }
 
     async fn accept_esputnik(&self, request: &Request) -> Result<EsputnikResponse, Problem> {
@@ -90,8 +94,7 @@ where
             activity: &parsed.activity,
             entity: None,
         };
-        let ports = self.0.ports();
-        match ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &self.0.config).await {
+        match self.ingest(&caller, input).await {
             Ok(ingested) => Ok(EsputnikResponse {
                 status: ingested.status.as_str().to_owned(),
                 event_id: Some(ingested.event_id.to_string()),
@@ -158,10 +161,7 @@ where
             activity: &[],
             entity: Some(&parsed.change),
         };
-        let ports = self.0.ports();
-        let ingested = ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &self.0.config)
-            .await
-            .map_err(problem_of)?;
+        let ingested = self.ingest(&caller, input).await.map_err(problem_of)?;
         let mut answer = representation(parsed.event.extra.as_ref(), ingested.event_id.as_str());
         answer["status"] = serde_json::Value::String(ingested.status.as_str().to_owned());
         let status = match ingested.status {

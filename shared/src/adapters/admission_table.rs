@@ -75,16 +75,18 @@ impl AdmissionStore for DynamoTable {
 }
 
 impl DynamoTable {
-    /// Sets the store's requests-per-second limit; `false` when the store does not exist.
-    pub async fn set_rate_limit(&self, store: &StoreId, per_second: u32) -> Result<bool, StoreError> {
+    /// Sets one of the store's settings (`rateLimitPerSecond`, `retentionDays`); `false` when the store does
+    /// not exist.
+    pub async fn set_store_setting(&self, store: &StoreId, attribute: &str, value: u32) -> Result<bool, StoreError> {
         let updated = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(keys::store(store))))
-            .update_expression("SET rateLimitPerSecond = :limit")
+            .update_expression("SET #setting = :value")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":limit", n(per_second))
+            .expression_attribute_names("#setting", attribute)
+            .expression_attribute_values(":value", n(value))
             .send()
             .await;
         match updated {
@@ -96,7 +98,7 @@ impl DynamoTable {
             {
                 Ok(false)
             }
-            Err(error) => Err(sdk_error("set rate limit", error)),
+            Err(error) => Err(sdk_error("set store setting", error)),
         }
     }
 }

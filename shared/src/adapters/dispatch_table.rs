@@ -40,10 +40,17 @@ impl DynamoTable {
         .await
     }
 
-    fn ledger_update(&self, event: &EventRef, entry: &LedgerEntry) -> Result<Update, StoreError> {
+    /// The record expires with its event; an event stored before retention existed keeps the old rule.
+    fn ledger_update(
+        &self,
+        event: &EventRef,
+        entry: &LedgerEntry,
+        event_expires_at: Option<i64>,
+    ) -> Result<Update, StoreError> {
         const OP: &str = "ledger update";
         let at = |v| serde_dynamo::to_attribute_value(v).map_err(|e| permanent(OP, e));
-        let expires = entry.attempt.at + Duration::days(DELIVERY_RETENTION_DAYS);
+        let expires = event_expires_at
+            .unwrap_or_else(|| (entry.attempt.at + Duration::days(DELIVERY_RETENTION_DAYS)).timestamp());
         let values = HashMap::from([
             (":store".to_owned(), s(event.store_id.as_str())),
             (":event".to_owned(), s(event.event_id.as_str())),
@@ -63,7 +70,7 @@ impl DynamoTable {
                 s(keys::deliveries_of(&event.store_id, &entry.subscription_id)),
             ),
             (":ms".to_owned(), n(entry.attempt.at.timestamp_millis())),
-            (":exp".to_owned(), n(expires.timestamp())),
+            (":exp".to_owned(), n(expires)),
             (":empty".to_owned(), AttributeValue::L(Vec::new())),
             (
                 ":attempt".to_owned(),
@@ -127,7 +134,7 @@ impl DynamoTable {
         let mut updates = record
             .entries
             .iter()
-            .map(|entry| self.ledger_update(record.event, entry))
+            .map(|entry| self.ledger_update(record.event, entry, record.expires_at))
             .collect::<Result<Vec<_>, _>>()?;
         let delivered = record
             .entries

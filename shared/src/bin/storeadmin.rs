@@ -4,6 +4,7 @@
 //! storeadmin create-store <name> [scope,scope…]   new store + a key; prints JSON with the key (shown once)
 //! storeadmin issue-key <storeId> [scope,scope…]    another key for a store
 //! storeadmin set-rate-limit <storeId> <perSecond>  the store's requests per second (default 100)
+//! storeadmin set-retention <storeId> <days>        how long its events are kept (default 395)
 //! ```
 //! Scopes default to all of them. Needs `TABLE_NAME` and AWS credentials (`AWS_ENDPOINT_URL` locally).
 
@@ -11,10 +12,10 @@ use shared::adapters::{aws_config, dynamo::DynamoTable};
 use shared::domain::api_key::Scope;
 use shared::domain::ids::StoreId;
 use shared::ports::{Clock, RandomIds, SystemClock};
-use shared::service::admin::{create_store, issue_key, set_rate_limit};
+use shared::service::admin::{create_store, issue_key, set_rate_limit, set_retention};
 
 const USAGE: &str = "usage: storeadmin create-store <name> [scopes] | storeadmin issue-key <storeId> [scopes] | \
-                     storeadmin set-rate-limit <storeId> <perSecond>";
+                     storeadmin set-rate-limit <storeId> <perSecond> | storeadmin set-retention <storeId> <days>";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -31,14 +32,17 @@ async fn run(args: Vec<String>) -> Result<(), String> {
     };
     let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
     let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws_config().await), table_name);
-    if command == "set-rate-limit" {
+    if let "set-rate-limit" | "set-retention" = command {
         let store = StoreId::parse(target).map_err(|e| e.to_string())?;
-        let per_second = args.get(2).and_then(|n| n.parse().ok()).ok_or(USAGE)?;
-        set_rate_limit(&table, &store, per_second).await?;
-        println!(
-            "{}",
-            serde_json::json!({"storeId": store, "rateLimitPerSecond": per_second})
-        );
+        let value: u32 = args.get(2).and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+        let name = if command == "set-rate-limit" {
+            set_rate_limit(&table, &store, value).await?;
+            "rateLimitPerSecond"
+        } else {
+            set_retention(&table, &store, value).await?;
+            "retentionDays"
+        };
+        println!("{}", serde_json::json!({"storeId": store, name: value}));
         return Ok(());
     }
     let scopes = match args.get(2) {

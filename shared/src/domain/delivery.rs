@@ -54,5 +54,6 @@ pub struct DeliveryRecord {
     pub last_attempt_at: DateTime<Utc>,
 }
 
-/// How long ledger records are kept.
+/// How long ledger records are kept when their event has no expiry of its own (stored before per-store
+/// retention).
 pub const DELIVERY_RETENTION_DAYS: i64 = 30;

@@ -45,6 +45,9 @@ pub struct StoredEvent {
     /// When the event created or changed an entity (an order, say): what it did, for subscribers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<EntityRecord>,
+    /// Epoch seconds after which DynamoDB's TTL removes the event (the store's retention).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 /// What an event did to an entity of the store.

@@ -212,6 +212,7 @@ mod tests {
             changed_fields: changed.iter().map(|c| c.to_string()).collect(),
             payload_hash: "h".into(),
             entity: None,
+            expires_at: None,
         }
     }
 

@@ -10,6 +10,7 @@ use super::problem::Problem;
 use super::rate_limit::RateLimiter;
 use crate::domain::api_key::{hash_key, looks_like_key, ApiKeyRecord, Scope};
 use crate::domain::ids::StoreId;
+use crate::domain::store_settings::StoreSettings;
 use crate::ports::AdmissionStore;
 
 /// Known keys, kept briefly so a warm function does not read the key on every request. Only keys that
@@ -70,6 +71,8 @@ impl Admission {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub store_id: StoreId,
+    /// The store's settings (rate limit, retention), as the admission read them.
+    pub settings: StoreSettings,
 }
 
 /// 401 without a valid key; 404 when the path names a store the key does not belong to (exactly what a
@@ -123,9 +126,10 @@ async fn admit<K: AdmissionStore>(
             "this key does not have the '{scope}' scope"
         )));
     }
-    admission.limiter.admit(keys, &record.store_id).await?;
+    let settings = admission.limiter.admit(keys, &record.store_id).await?;
     Ok(Caller {
         store_id: record.store_id,
+        settings,
     })
 }
 

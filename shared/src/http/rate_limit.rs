@@ -62,11 +62,12 @@ impl RateLimiter {
         }
     }
 
-    /// Ok when the store's request fits its limit; 429 with `Retry-After` when not. When the counter cannot
-    /// be reached the request is let through (logged): refusing every request because the limiter's own
-    /// table is unavailable would turn its outage into ours.
-    pub async fn admit<K: AdmissionStore>(&self, store: &K, id: &StoreId) -> Result<(), Problem> {
-        let limit = self.settings_of(store, id).await.rate_limit_per_second;
+    /// The store's settings when its request fits its limit; 429 with `Retry-After` when not. When the
+    /// counter cannot be reached the request is let through (logged): refusing every request because the
+    /// limiter's own table is unavailable would turn its outage into ours.
+    pub async fn admit<K: AdmissionStore>(&self, store: &K, id: &StoreId) -> Result<StoreSettings, Problem> {
+        let settings = self.settings_of(store, id).await;
+        let limit = settings.rate_limit_per_second;
         let now_ms = chrono::Utc::now().timestamp_millis();
         let decision = self
             .leases
@@ -74,7 +75,7 @@ impl RateLimiter {
             .expect("leases lock")
             .decide(id, now_ms, limit, self.weight);
         let (window, mut permits) = match decision {
-            Decision::Admit(status) => return admitted(status),
+            Decision::Admit(status) => return admitted(status, settings),
             Decision::Refuse(status) => return Err(refuse(status)),
             Decision::Take { window, permits } => (window, permits),
         };
@@ -83,13 +84,14 @@ impl RateLimiter {
                 Ok(taken) => taken,
                 Err(error) => {
                     tracing::warn!(%error, "rate limit counter unavailable; request admitted");
-                    return Ok(());
+                    return Ok(settings);
                 }
             };
             let mut leases = self.leases.lock().expect("leases lock");
             match taken {
                 Permits::Granted { counted } => {
-                    return admitted(leases.granted(id, window, permits, self.weight, counted, limit));
+                    let status = leases.granted(id, window, permits, self.weight, counted, limit);
+                    return admitted(status, settings);
                 }
                 Permits::Refused { counted } => {
                     match leases.refused(id, window, permits, self.weight, counted, limit) {
@@ -102,6 +104,7 @@ impl RateLimiter {
     }
 
     /// The store's settings, read once per [`KEY_CACHE_TTL`] per instance; defaults when the read fails.
+    /// They ride along with the admission, so an endpoint needs no read of its own for them.
     async fn settings_of<K: AdmissionStore>(&self, store: &K, id: &StoreId) -> StoreSettings {
         if let Some((settings, at)) = self.settings.lock().expect("settings lock").get(id) {
             if at.elapsed() < KEY_CACHE_TTL {
@@ -124,9 +127,9 @@ impl RateLimiter {
     }
 }
 
-fn admitted(status: RateStatus) -> Result<(), Problem> {
+fn admitted(status: RateStatus, settings: StoreSettings) -> Result<StoreSettings, Problem> {
     note(status);
-    Ok(())
+    Ok(settings)
 }
 
 fn refuse(status: RateStatus) -> Problem {

@@ -1,11 +1,14 @@
 //! Store and key administration, used by the `storeadmin` command and by tests alike.
 
+use std::ops::RangeInclusive;
+
 use chrono::{DateTime, Utc};
 
 use crate::adapters::dynamo::{DynamoTable, StoreRecord};
 use crate::domain::api_key::{IssuedKey, Scope};
 use crate::domain::ids::StoreId;
 use crate::domain::rate_limit::PER_SECOND_RANGE;
+use crate::domain::store_settings::RETENTION_DAYS_RANGE;
 use crate::ports::{IdGenerator, StoreError};
 
 /// Creates a store named `name`. Returns its record.
@@ -27,14 +30,37 @@ pub async fn create_store(
 /// Sets `store`'s rate limit, requests per second across its keys and endpoints. Running functions pick it up
 /// within a minute (their settings cache).
 pub async fn set_rate_limit(table: &DynamoTable, store: &StoreId, per_second: u32) -> Result<(), String> {
-    if !PER_SECOND_RANGE.contains(&per_second) {
+    set_setting(
+        table,
+        store,
+        ("rateLimitPerSecond", "requests per second"),
+        per_second,
+        PER_SECOND_RANGE,
+    )
+    .await
+}
+
+/// Sets how many days `store`'s events (with their delivery and dedupe records) are kept from now on; events
+/// already stored keep the expiry they were stored with.
+pub async fn set_retention(table: &DynamoTable, store: &StoreId, days: u32) -> Result<(), String> {
+    set_setting(table, store, ("retentionDays", "days"), days, RETENTION_DAYS_RANGE).await
+}
+
+async fn set_setting(
+    table: &DynamoTable,
+    store: &StoreId,
+    (attribute, unit): (&str, &str),
+    value: u32,
+    range: RangeInclusive<u32>,
+) -> Result<(), String> {
+    if !range.contains(&value) {
         return Err(format!(
-            "the rate limit must be {} to {} requests per second",
-            PER_SECOND_RANGE.start(),
-            PER_SECOND_RANGE.end()
+            "{attribute} must be {} to {} {unit}",
+            range.start(),
+            range.end()
         ));
     }
-    match table.set_rate_limit(store, per_second).await {
+    match table.set_store_setting(store, attribute, value).await {
         Ok(true) => Ok(()),
         Ok(false) => Err(format!("store {store} does not exist")),
         Err(error) => Err(error.to_string()),

@@ -208,6 +208,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         if state.pending || !entries.is_empty() {
             records.push(DispatchRecord {
                 event: &items[i].event,
+                expires_at: state.event.expires_at,
                 entries,
                 marker,
             });

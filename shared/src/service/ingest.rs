@@ -13,6 +13,7 @@ use crate::domain::identity::{
 };
 use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::order::{decide, OrderCommand, OrderDecision};
+use crate::domain::store_settings::{StoreSettings, DEFAULT_RETENTION_DAYS};
 use crate::domain::subscription::{EntityType, Operation};
 use crate::domain::validation::FieldError;
 use crate::ports::{
@@ -32,12 +33,27 @@ pub struct IngestPorts<'a, S, Q> {
 pub struct IngestConfig {
     /// How long a `uniqueId` blocks a second event with the same id (default 7 days).
     pub dedupe_window: Duration,
+    /// How long events are kept (the store's retention; 395 days unless it set its own).
+    pub retention: Duration,
+}
+
+impl IngestConfig {
+    /// This configuration under `settings`: the store's retention, and a dedupe window no longer than it
+    /// (a dedupe record outliving its event would answer `duplicate` for an event no longer there).
+    pub fn for_store(&self, settings: &StoreSettings) -> Self {
+        let retention = Duration::days(i64::from(settings.retention_days));
+        Self {
+            dedupe_window: self.dedupe_window.min(retention),
+            retention,
+        }
+    }
 }
 
 impl Default for IngestConfig {
     fn default() -> Self {
         Self {
             dedupe_window: Duration::days(7),
+            retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
         }
     }
 }
@@ -270,6 +286,7 @@ pub async fn store_event<S: IngestStore>(
             changed_fields: resolved.as_ref().map(|r| r.changed_fields.clone()).unwrap_or_default(),
             payload_hash: payload_hash.clone(),
             entity,
+            expires_at: Some((now + config.retention).timestamp()),
         };
         let dedupe = unique_id.map(|unique_id| DedupeRecord {
             store_id: store.clone(),
