@@ -11,7 +11,7 @@ CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
-	@echo "make test       fmt, clippy, template lint, unit and integration tests"
+	@echo "make test       fmt, clippy, template lint, unit and integration tests, a short fuzz run"
 	@echo "make bench      measure cold start, CPU, AWS requests, memory, size, load: writes docs/PERFORMANCE.md"
 	@echo "make bench-bulk bulk vs the same events sent singly, on the local stack: wall time and requests"
 	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
