@@ -12,6 +12,7 @@ use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::delivery::{Attempt, DeliveryRecord};
 use crate::domain::entity_state::{EntityState, StateWrite};
+use crate::domain::erasure::Erasure;
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
@@ -450,6 +451,29 @@ pub trait DispatchStore: SubscriptionStore {
         &self,
         records: &[DispatchRecord<'_>],
     ) -> impl Future<Output = Vec<Result<(), StoreError>>> + Send;
+}
+
+/// Erasing a customer. Every record written for a customer can be found from the customer alone.
+pub trait CustomerErasure {
+    /// The customer an identifier (in its matching form) belongs to, or `None`.
+    fn identifier_owner(
+        &self,
+        store: &StoreId,
+        kind: Identifier,
+        value: &str,
+    ) -> impl Future<Output = Result<Option<CustomerId>, StoreError>> + Send;
+
+    /// Deletes the customer's records, stopping once about `budget` are gone (`complete: false`): each event's
+    /// delivery records before the event, every other record of the customer, then its frequency caps, and
+    /// the profile last, once nothing else is left. A call cut short anywhere therefore leaves the profile,
+    /// and calling again continues. Records committed while it runs may survive it (the index it reads is
+    /// eventually consistent); calling again removes them.
+    fn erase_customer(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        budget: usize,
+    ) -> impl Future<Output = Result<Erasure, StoreError>> + Send;
 }
 
 /// The recovery sweep's view of the store.

@@ -2,7 +2,6 @@
 //! key lacking the endpoint's scope, answers 401/401/404-or-403/403 and changes nothing in the table. Then
 //! neither key appears in any answer or log line.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 use shared::domain::api_key::Scope;
@@ -10,7 +9,7 @@ use shared::ports::RandomIds;
 use shared::service::admin::issue_key;
 
 use crate::pipeline::{jobs_handler, Pipeline};
-use crate::support::{captured_logs, Fixture};
+use crate::support::{captured_logs, table_items, Fixture};
 
 /// Which function serves a path.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +34,7 @@ struct Endpoint {
 
 const TEMPLATE: &str = "d-0123456789abcdef0123456789abcdef";
 
-fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str) -> Vec<Endpoint> {
+fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str, customer: &str) -> Vec<Endpoint> {
     use Function::*;
     let event = json!({"eventName": "Sweep", "customer": {"email": "sweep@example.com"}});
     let hook = json!({"eventNames": ["Sweep"], "destination": {"type": "WEBHOOK", "webhook": {"url": "http://127.0.0.1:9/hook"}}});
@@ -187,51 +186,31 @@ fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str) -> 
             Scope::JobsWrite,
             true,
         ),
+        e(
+            Ingest,
+            "DELETE",
+            format!("/stores/{}/customers/{customer}", f.store_id),
+            None,
+            Scope::CustomersErase,
+            true,
+        ),
+        e(
+            Ingest,
+            "DELETE",
+            format!("/stores/{}/customers?email=erase-me@example.com", f.store_id),
+            None,
+            Scope::CustomersErase,
+            true,
+        ),
     ]
 }
 
-/// An attribute as text, map keys sorted, so equal items read alike.
-fn canonical(value: &AttributeValue) -> String {
-    match value {
-        AttributeValue::M(map) => {
-            let mut fields: Vec<String> = map.iter().map(|(k, v)| format!("{k}={}", canonical(v))).collect();
-            fields.sort();
-            format!("{{{}}}", fields.join(","))
-        }
-        AttributeValue::L(list) => format!("[{}]", list.iter().map(canonical).collect::<Vec<_>>().join(",")),
-        other => format!("{other:?}"),
-    }
-}
-
-/// Every item of the fixture's table but API keys and rate counters, as text, sorted: the "nothing
-/// changed" check. Keys are issued by the sweep itself; another store's key calling its own tenant
-/// (to be told 404 for this tenant's ids) rightly counts against that store's quota.
+/// Every item of the fixture's table but API keys and rate counters: the "nothing changed" check. Keys are
+/// issued by the sweep itself; another store's key calling its own tenant (to be told 404 for this
+/// tenant's ids) rightly counts against that store's quota.
 async fn table_snapshot(f: &Fixture) -> Vec<String> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = f
-            .clients
-            .dynamodb
-            .scan()
-            .table_name(&f.table_name)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        items.extend(
-            page.items()
-                .iter()
-                .map(|item| canonical(&AttributeValue::M(item.clone()))),
-        );
-        start = page.last_evaluated_key;
-        if start.is_none() {
-            break;
-        }
-    }
+    let mut items = table_items(f).await;
     items.retain(|item| !item.contains("APIKEY") && !item.contains("#RATE#"));
-    items.sort();
     items
 }
 
@@ -258,6 +237,11 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
     let (status, stored) = read_response(f.handler.handle(f.json_post("/api/v1/events", &entity)).await);
     assert_eq!(status, 201, "{stored}");
     let entity_event = stored["eventId"].as_str().unwrap().to_owned();
+    let (status, stored) = f
+        .post(&json!({"eventName": "Sweep", "customer": {"email": "erase-me@example.com"}}))
+        .await;
+    assert_eq!(status, 202, "{stored}");
+    let customer = stored["customerId"].as_str().unwrap().to_owned();
 
     let (_, other_key) = f.other_tenant_key().await;
     let unknown_key = format!("ck_{}", "A".repeat(43));
@@ -265,7 +249,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
     let tenant = f.store_id.to_string();
     let mut cases = 0;
     let mut answers = Vec::new();
-    for endpoint in endpoints(&f, &subscription, &job, &entity_event) {
+    for endpoint in endpoints(&f, &subscription, &job, &entity_event, &customer) {
         let lacking: Vec<Scope> = Scope::ALL.into_iter().filter(|s| *s != endpoint.scope).collect();
         let lacking_key = issue_key(&f.table, &RandomIds, &f.store_id, lacking, chrono::Utc::now())
             .await
@@ -310,7 +294,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
             cases += 1;
         }
     }
-    assert_eq!(cases, 20 * 4);
+    assert_eq!(cases, 22 * 4);
     assert_eq!(table_snapshot(&f).await, before, "a refused request changed the table");
 
     let logged = logs.text();

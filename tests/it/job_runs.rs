@@ -13,7 +13,7 @@ use crate::support::Fixture;
 
 /// Records the slots it was asked to run.
 #[derive(Default)]
-struct Recorder(Mutex<Vec<DateTime<Utc>>>);
+pub(crate) struct Recorder(Mutex<Vec<DateTime<Utc>>>);
 
 impl JobRunner for Recorder {
     async fn run(&self, _job: &Job, slot: DateTime<Utc>) -> RunOutcome {
@@ -29,7 +29,7 @@ impl JobRunner for Recorder {
 }
 
 /// An hourly job created now through the API.
-async fn hourly_job(f: &Fixture) -> String {
+pub(crate) async fn hourly_job(f: &Fixture) -> String {
     let body = json!({"notification": "WISHLIST_REMINDER", "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef"});
     crate::pipeline::create_job(f, &body).await
 }
@@ -113,6 +113,7 @@ async fn when_a_runner_died_mid_run_should_leave_the_slot_alone_then_take_it_ove
         recipients_evaluated: 0,
         messages_sent: 0,
         errors: Vec::new(),
+        expires_at: None,
     };
     let claim = f
         .table

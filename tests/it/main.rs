@@ -8,6 +8,7 @@ mod dedupe;
 mod delivery;
 mod durability;
 mod entity_events;
+mod erasure;
 mod esputnik;
 mod examples;
 mod identity;

@@ -1,10 +1,14 @@
-//! Retention per store: events, their delivery records and their dedupe records carry the TTL attribute
-//! (`expiresAt`) the template enables, computed from the store's retention.
+//! Retention per store: events, their delivery records, their dedupe records and job runs carry the TTL
+//! attribute (`expiresAt`) the template enables, computed from the store's retention.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::json;
 use shared::service::admin::set_retention;
 
+use shared::ports::Clock;
+use shared::service::job_runs::{run_due_jobs, TickConfig};
+
+use crate::job_runs::{hourly_job, Recorder};
 use crate::pipeline::Pipeline;
 use crate::support::Fixture;
 
@@ -78,5 +82,22 @@ async fn when_a_store_sets_nothing_should_keep_events_395_days_and_dedupe_7() {
     assert!(
         set_retention(&f.table, &f.store_id, 3_651).await.is_err(),
         "at most ten years"
+    );
+}
+
+#[tokio::test]
+async fn when_a_job_runs_should_keep_its_run_record_for_the_store_retention() {
+    let f = Fixture::new().await;
+    set_retention(&f.table, &f.store_id, 30).await.unwrap();
+    let job = hourly_job(&f).await;
+    f.clock.advance(chrono::Duration::minutes(61));
+    let report = run_due_jobs(&f.table, &Recorder::default(), &f.clock, TickConfig::default())
+        .await
+        .unwrap();
+    assert_eq!(report.ran, 1);
+    let runs = format!("STORE#{}#JOB#{job}#RUNS", f.store_id);
+    assert_eq!(
+        expiries(&f, &runs, "SLOT#").await,
+        [f.clock.now().timestamp() + 30 * DAY]
     );
 }

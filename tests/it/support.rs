@@ -16,15 +16,17 @@ use shared::domain::api_key::Scope;
 use shared::domain::custom_event::CustomerInput;
 use shared::domain::customer::Customer;
 use shared::domain::entity_state::EntityState;
+use shared::domain::erasure::Erasure;
 use shared::domain::event::StoredEvent;
+use shared::domain::identity::Identifier;
 use shared::domain::ids::{CustomerId, EventId, StoreId};
 use shared::domain::order::Order;
 use shared::domain::store_settings::StoreSettings;
 use shared::domain::subscription::EntityType;
 use shared::http::edge::IngestDeps;
 use shared::ports::{
-    AdmissionStore, Clock, Commit, CommitOutcome, DispatchQueue, ErrorKind, IdGenerator, IngestStore, Permits,
-    Prefetched, RandomIds, StoreError,
+    AdmissionStore, Clock, Commit, CommitOutcome, CustomerErasure, DispatchQueue, ErrorKind, IdGenerator, IngestStore,
+    Permits, Prefetched, RandomIds, StoreError,
 };
 use shared::service::admin::{create_store, issue_key};
 use shared::service::ingest::IngestConfig;
@@ -147,7 +149,7 @@ impl Fixture {
     /// POSTs through another handler (one with a failing port, say) with this store's key.
     pub async fn post_with<S, Q>(&self, handler: &Handler<S, Q>, body: &Value) -> (u16, Value)
     where
-        S: IngestStore + shared::ports::AdmissionStore + Sync,
+        S: IngestStore + shared::ports::AdmissionStore + CustomerErasure + Sync,
         Q: DispatchQueue + Sync,
     {
         read_response(handler.handle(self.json_post(&self.path(), body)).await)
@@ -409,6 +411,26 @@ impl IngestStore for FaultyStore {
     }
 }
 
+impl CustomerErasure for FaultyStore {
+    async fn identifier_owner(
+        &self,
+        store: &StoreId,
+        kind: Identifier,
+        value: &str,
+    ) -> Result<Option<CustomerId>, StoreError> {
+        self.data.identifier_owner(store, kind, value).await
+    }
+
+    async fn erase_customer(
+        &self,
+        store: &StoreId,
+        customer: &CustomerId,
+        budget: usize,
+    ) -> Result<Erasure, StoreError> {
+        self.data.erase_customer(store, customer, budget).await
+    }
+}
+
 pub fn hex_id() -> String {
     hex::encode(RandomIds.object_id(Utc::now()))
 }
@@ -464,4 +486,46 @@ impl std::io::Write for Captured {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// An attribute as text, map keys sorted, so equal items read alike.
+fn canonical(value: &AttributeValue) -> String {
+    match value {
+        AttributeValue::M(map) => {
+            let mut fields: Vec<String> = map.iter().map(|(k, v)| format!("{k}={}", canonical(v))).collect();
+            fields.sort();
+            format!("{{{}}}", fields.join(","))
+        }
+        AttributeValue::L(list) => format!("[{}]", list.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Every item of the fixture's table as text (map keys sorted), sorted.
+pub async fn table_items(f: &Fixture) -> Vec<String> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = f
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(&f.table_name)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(
+            page.items()
+                .iter()
+                .map(|item| canonical(&AttributeValue::M(item.clone()))),
+        );
+        start = page.last_evaluated_key;
+        if start.is_none() {
+            break;
+        }
+    }
+    items.sort();
+    items
 }

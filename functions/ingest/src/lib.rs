@@ -1,6 +1,7 @@
 //! The single-event ingest endpoints, one pipeline with a parser per dialect:
 //! `POST /stores/{storeId}/events` (Redo custom events), `POST /api/v1/event` (eSputnik) and
-//! `POST /api/v1/events` with `GET /api/v1/events/{eventId}` (entity events). The handler is a plain async
+//! `POST /api/v1/events` with `GET /api/v1/events/{eventId}` (entity events); and erasing a customer,
+//! `DELETE /stores/{storeId}/customers/{customerId}` (or `?email=`, `?phoneNumber=`). The handler is a plain async
 //! function over ports, so tests drive it with real adapters against the local AWS.
 
 use lambda_http::http::{Method, StatusCode};
@@ -16,8 +17,11 @@ use shared::http::auth::{authorize_tenant, Caller};
 use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
 use shared::http::openapi::{EsputnikResponse, IngestResponse};
 use shared::http::Problem;
-use shared::ports::{AdmissionStore, DispatchQueue, IngestStore};
+use shared::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore};
 use shared::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
+
+mod erasure;
+use erasure::is_customers_path;
 
 /// The path of the eSputnik dialect.
 pub const ESPUTNIK_PATH: &str = "/api/v1/event";
@@ -35,12 +39,15 @@ impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + AdmissionStore + Sync,
+    S: IngestStore + AdmissionStore + CustomerErasure + Sync,
     Q: DispatchQueue + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
         let path = request.raw_http_path();
+        if is_customers_path(path) {
+            return respond_reply(&request, "erase-customer", self.accept_erasure(&request)).await;
+        }
         if let Some(at) = path.find(ENTITY_EVENTS_PATH) {
             let id = path[at + ENTITY_EVENTS_PATH.len()..].trim_matches('/').to_owned();
             return respond_reply(&request, "entity-events", self.accept_entity_event(&request, &id)).await;
@@ -114,7 +121,7 @@ where
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + AdmissionStore + Sync,
+    S: IngestStore + AdmissionStore + CustomerErasure + Sync,
     Q: DispatchQueue + Sync,
 {
     /// The caller and body of an event posted to an `/api/v1` endpoint, whose tenant is the key's store.

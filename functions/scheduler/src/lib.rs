@@ -1,7 +1,7 @@
 //! The scheduler function, ticked every minute by an EventBridge rule: the recovery sweep, then the
 //! notification jobs that are due (each slot run once, see `shared::service::job_runs`).
 
-use shared::ports::{Clock, DispatchQueue, JobSchedule, PendingEvents, StoreError};
+use shared::ports::{AdmissionStore, Clock, DispatchQueue, JobSchedule, PendingEvents, StoreError};
 use shared::service::job_runs::{run_due_jobs, JobRunner, TickConfig, TickReport};
 use shared::service::sweep::{sweep, SweepConfig, SweepReport};
 
@@ -24,7 +24,7 @@ pub struct Tick {
 
 impl<S, Q, R> Handler<S, Q, R>
 where
-    S: PendingEvents + JobSchedule + Sync,
+    S: PendingEvents + JobSchedule + AdmissionStore + Sync,
     Q: DispatchQueue + Sync,
     R: JobRunner + Sync,
 {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::dynamo::{from_item, key, n, DynamoTable};
 use super::errors::permanent;
-use super::keys::{self, CART_UPDATED_MS, OPEN_CARTS_OF};
+use super::keys::{self, CART_UPDATED_MS, OPEN_CARTS_OF, OWNED_BY};
 use crate::domain::activity::{ActivityWrite, Cart, ProductView};
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::ports::StoreError;
@@ -86,7 +86,8 @@ impl DynamoTable {
     ) -> Result<Update, StoreError> {
         let mut e = Expression::default();
         e.set("storeId", s(store.as_str()))
-            .set("customerId", s(customer.as_str()));
+            .set("customerId", s(customer.as_str()))
+            .set(OWNED_BY, s(keys::owner(store, customer)));
         let item_key = match activity {
             ActivityWrite::ProductView {
                 product_id,

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
 
 use super::dynamo::{key, DynamoTable};
-use super::errors::{permanent, sdk_error};
+use super::errors::permanent;
 use super::keys;
 use crate::domain::activity::{Cart, ProductView};
 use crate::domain::entity_state::EntityState;
@@ -14,9 +14,6 @@ use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::job::Notification;
 use crate::domain::subscription::EntityType;
 use crate::ports::{AudienceStore, StoreError};
-
-/// DynamoDB's limit of items in one `BatchWriteItem`.
-const MAX_BATCH_WRITE: usize = 25;
 
 impl AudienceStore for DynamoTable {
     async fn entities(&self, store: &StoreId, entity_type: EntityType) -> Result<Vec<EntityState>, StoreError> {
@@ -69,40 +66,21 @@ impl AudienceStore for DynamoTable {
         pairs: &[(CustomerId, String)],
         until: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        for chunk in pairs.chunks(MAX_BATCH_WRITE) {
-            let mut requests = chunk
-                .iter()
-                .map(|(customer, product)| {
-                    let mut item = key(keys::notified(store, customer, notification.name(), product));
-                    item.insert("customerId".into(), AttributeValue::S(customer.to_string()));
-                    item.insert("productId".into(), AttributeValue::S(product.clone()));
-                    item.insert("expiresAt".into(), AttributeValue::N(until.timestamp().to_string()));
-                    let put = PutRequest::builder()
-                        .set_item(Some(item))
-                        .build()
-                        .map_err(|e| permanent("cap", e))?;
-                    Ok(WriteRequest::builder().put_request(put).build())
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
-            let mut backoff_ms = 20;
-            while !requests.is_empty() {
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("cap", e))?;
-                requests = output
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.table))
-                    .unwrap_or_default();
-                if !requests.is_empty() {
-                    tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
-                    backoff_ms = (backoff_ms * 2).min(1_000);
-                }
-            }
-        }
+        let requests = pairs
+            .iter()
+            .map(|(customer, product)| {
+                let mut item = key(keys::notified(store, customer, notification.name(), product));
+                item.insert("customerId".into(), AttributeValue::S(customer.to_string()));
+                item.insert("productId".into(), AttributeValue::S(product.clone()));
+                item.insert("expiresAt".into(), AttributeValue::N(until.timestamp().to_string()));
+                let put = PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| permanent("cap", e))?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write("cap", requests).await?;
         Ok(())
     }
 }

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::errors::{permanent, sdk_error};
-use super::keys::{self, PENDING_SHARD, PENDING_SINCE, PK, SK};
+use super::keys::{self, OWNED_BY, PENDING_SHARD, PENDING_SINCE, PK, SK};
 use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
@@ -27,6 +28,8 @@ pub type Item = HashMap<String, AttributeValue>;
 
 /// DynamoDB's limit of keys in one `BatchGetItem`.
 const MAX_BATCH_GET: usize = 100;
+/// DynamoDB's limit of items in one `BatchWriteItem`.
+const MAX_BATCH_WRITE: usize = 25;
 
 /// The table and the client to reach it. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -101,6 +104,14 @@ pub(super) fn event_from_item(mut item: Item) -> Result<StoredEvent, StoreError>
         );
     }
     from_item("event item", item)
+}
+
+/// Marks a customer's record for the `customerItems` index, so erasing the customer finds it.
+pub(super) fn owned_by(mut item: Item, store: &StoreId, customer: Option<&CustomerId>) -> Item {
+    if let Some(customer) = customer {
+        item.insert(OWNED_BY.to_owned(), AttributeValue::S(keys::owner(store, customer)));
+    }
+    item
 }
 
 fn identity_claim(store: &StoreId, kind: Identifier, value: &str, owner: &CustomerId) -> Item {
@@ -238,6 +249,37 @@ impl DynamoTable {
             }
         }
         Ok(found)
+    }
+
+    /// Writes (puts or deletes) in `BatchWriteItem` calls of 25, retrying `UnprocessedItems` with backoff.
+    pub(super) async fn batch_write(
+        &self,
+        operation: &'static str,
+        requests: Vec<WriteRequest>,
+    ) -> Result<(), StoreError> {
+        let mut requests = requests.into_iter().peekable();
+        while requests.peek().is_some() {
+            let mut chunk: Vec<WriteRequest> = requests.by_ref().take(MAX_BATCH_WRITE).collect();
+            let mut backoff_ms = 20;
+            while !chunk.is_empty() {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, chunk)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(operation, e))?;
+                chunk = output
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.table))
+                    .unwrap_or_default();
+                if !chunk.is_empty() {
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
+                    backoff_ms = (backoff_ms * 2).min(1_000);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A field-level update of `changed`: `SET` for values, `REMOVE` for cleared fields. Map fields are set by
@@ -441,30 +483,37 @@ impl IngestStore for DynamoTable {
                 .set_item(Some(item))
                 .condition_expression(condition)
         };
+        let store = &commit.event.store_id;
+        let owner = commit.event.customer_id.as_ref();
         let mut puts = Vec::with_capacity(3 + commit.claims.len());
         if let Some(record) = &commit.dedupe {
+            let item = item_of("dedupe item", keys::dedupe(&record.store_id, &record.unique_id), record)?;
             let dedupe = put(
-                item_of("dedupe item", keys::dedupe(&record.store_id, &record.unique_id), record)?,
+                owned_by(item, store, owner),
                 "attribute_not_exists(pk) OR expiresAt <= :now",
             )
             .expression_attribute_values(":now", AttributeValue::N(commit.now.timestamp().to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
             puts.push(dedupe);
         }
-        puts.push(put(event_item(&commit.event)?, "attribute_not_exists(pk)"));
+        puts.push(put(
+            owned_by(event_item(&commit.event)?, store, owner),
+            "attribute_not_exists(pk)",
+        ));
         if let Some(CustomerWrite::Create(customer)) = &commit.customer {
             let at = keys::customer(&customer.store_id, &customer.customer_id);
             puts.push(put(item_of("customer item", at, customer)?, "attribute_not_exists(pk)"));
         }
-        if let Some(customer_id) = &commit.event.customer_id {
+        if let Some(customer_id) = owner {
             for (kind, value) in &commit.claims {
-                let claim = identity_claim(&commit.event.store_id, *kind, value, customer_id);
-                puts.push(put(claim, "attribute_not_exists(pk)"));
+                let claim = identity_claim(store, *kind, value, customer_id);
+                puts.push(put(owned_by(claim, store, owner), "attribute_not_exists(pk)"));
             }
         }
         if let Some(write) = &commit.order {
             let at = keys::order(&write.order.store_id, &write.order.external_order_id);
             let item = item_of("order item", at, &write.order)?;
+            let item = owned_by(item, store, Some(&write.order.customer_id));
             puts.push(match write.expected_version {
                 None => put(item, "attribute_not_exists(pk)"),
                 Some(version) => put(item, "version = :version")

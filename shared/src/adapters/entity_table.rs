@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
-use super::dynamo::{from_item, item_of, key, DynamoTable, Item};
+use super::dynamo::{from_item, item_of, key, owned_by, DynamoTable, Item};
 use super::errors::permanent;
 use super::keys;
 use crate::domain::entity_state::{EntityState, StateWrite};
@@ -20,7 +20,7 @@ fn state_item(state: &EntityState) -> Result<Item, StoreError> {
         state,
     )?;
     item.insert(STATE.to_owned(), AttributeValue::S(state.state.to_string()));
-    Ok(item)
+    Ok(owned_by(item, &state.store_id, state.customer_id.as_ref()))
 }
 
 fn state_from_item(mut item: Item) -> Result<EntityState, StoreError> {

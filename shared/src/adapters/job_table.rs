@@ -86,11 +86,15 @@ impl JobStore for DynamoTable {
 }
 
 fn run_item(store: &StoreId, run: &JobRun) -> Result<crate::adapters::dynamo::Item, StoreError> {
-    item_of(
+    let mut item = item_of(
         "job run item",
         (keys::job_runs(store, &run.job_id), slot_key(run.scheduled_for)),
         run,
-    )
+    )?;
+    if let Some(at) = run.expires_at {
+        item.insert("expiresAt".to_owned(), AttributeValue::N(at.to_string()));
+    }
+    Ok(item)
 }
 
 /// Slots sort by time as strings: fixed-width UTC.

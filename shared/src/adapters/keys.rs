@@ -1,6 +1,7 @@
 //! The single table's keys. Every key of tenant data starts with `STORE#<storeId>#`: tenants are walls.
 //! `docs/data-model.md` lists every access pattern; keep the two in step.
 
+use crate::domain::erasure::CustomerRecord;
 use crate::domain::event::EventRef;
 use crate::domain::identity::Identifier;
 use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
@@ -115,10 +116,41 @@ pub fn due_shard(job_id: &str) -> String {
 
 /// A notification a customer got about a product: the frequency cap, until its `expiresAt`.
 pub fn notified(store: &StoreId, customer: &CustomerId, notification: &str, product: &str) -> (String, String) {
-    (
-        format!("STORE#{store}#NOTIFIED#{customer}"),
-        format!("{notification}#{product}"),
-    )
+    (notified_partition(store, customer), format!("{notification}#{product}"))
+}
+
+/// Every frequency cap of a customer.
+pub fn notified_partition(store: &StoreId, customer: &CustomerId) -> String {
+    format!("STORE#{store}#NOTIFIED#{customer}")
+}
+
+/// The `customerItems` index: every record written for a customer (events, dedupe records, identifier claims,
+/// orders, product views, cart, entity states attributed to them) carries [`OWNED_BY`] = [`owner`], so an
+/// erasure finds them all without knowing their keys. Keys only.
+pub const CUSTOMER_ITEMS_INDEX: &str = "customerItems";
+pub const OWNED_BY: &str = "ownedBy";
+
+/// The [`OWNED_BY`] value of a customer's records: its profile's partition key.
+pub fn owner(store: &StoreId, id: &CustomerId) -> String {
+    customer(store, id).0
+}
+
+/// Which kind of customer record a key names, `None` for a key of none.
+pub fn record_kind(pk: &str, sk: &str) -> Option<CustomerRecord> {
+    let kind = match sk {
+        "PROFILE" => CustomerRecord::Profile,
+        "IDENTITY" => CustomerRecord::Identifier,
+        EVENT_SK => CustomerRecord::Event,
+        "DEDUPE" => CustomerRecord::DedupeRecord,
+        "ORDER" => CustomerRecord::Order,
+        "CART" => CustomerRecord::Cart,
+        _ if sk.starts_with(DELIVERY_SK_PREFIX) => CustomerRecord::DeliveryRecord,
+        _ if pk.contains("#PRODUCTVIEW#") => CustomerRecord::ProductView,
+        _ if pk.contains("#ENTITIES#") => CustomerRecord::Entity,
+        _ if pk.contains("#NOTIFIED#") => CustomerRecord::NotificationCap,
+        _ => return None,
+    };
+    Some(kind)
 }
 
 /// The event's own item in its partition; the partition also holds its delivery ledger.

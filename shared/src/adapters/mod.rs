@@ -7,6 +7,7 @@ pub mod audience_table;
 pub mod dispatch_table;
 pub mod dynamo;
 pub mod entity_table;
+pub mod erasure_table;
 pub mod errors;
 pub mod job_table;
 pub mod keys;

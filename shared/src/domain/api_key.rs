@@ -22,15 +22,20 @@ pub enum Scope {
     JobsRead,
     #[serde(rename = "jobs:write")]
     JobsWrite,
+    /// Erasing a customer's data: give it to the keys of people who handle erasure requests, not to event
+    /// sources.
+    #[serde(rename = "customers:erase")]
+    CustomersErase,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::EventsWrite,
         Scope::SubscriptionsRead,
         Scope::SubscriptionsWrite,
         Scope::JobsRead,
         Scope::JobsWrite,
+        Scope::CustomersErase,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -46,6 +51,7 @@ impl fmt::Display for Scope {
             Scope::SubscriptionsWrite => "subscriptions:write",
             Scope::JobsRead => "jobs:read",
             Scope::JobsWrite => "jobs:write",
+            Scope::CustomersErase => "customers:erase",
         })
     }
 }

@@ -316,4 +316,8 @@ pub struct JobRun {
     pub messages_sent: u64,
     #[serde(default)]
     pub errors: Vec<String>,
+    /// When the record expires (epoch seconds, the store's retention after the run started). Stored as the
+    /// table's TTL attribute, not part of the API's view of a run.
+    #[serde(skip)]
+    pub expires_at: Option<i64>,
 }

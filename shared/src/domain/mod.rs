@@ -10,6 +10,7 @@ pub mod customer;
 pub mod delivery;
 pub mod entity_event;
 pub mod entity_state;
+pub mod erasure;
 pub mod esputnik;
 pub mod event;
 pub mod identity;

@@ -16,7 +16,8 @@ pub struct StoreSettings {
     /// Requests per second across all of the store's keys and endpoints.
     #[serde(default = "default_rate_limit")]
     pub rate_limit_per_second: u32,
-    /// Days events, their delivery records and their dedupe records are kept (DynamoDB TTL `expiresAt`).
+    /// Days events, their delivery records, their dedupe records and job runs are kept (DynamoDB TTL
+    /// `expiresAt`).
     #[serde(default = "default_retention")]
     pub retention_days: u32,
 }
@@ -27,6 +28,13 @@ fn default_retention() -> u32 {
 
 fn default_rate_limit() -> u32 {
     DEFAULT_PER_SECOND
+}
+
+impl StoreSettings {
+    /// How long the store's records are kept.
+    pub fn retention(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.retention_days))
+    }
 }
 
 impl Default for StoreSettings {

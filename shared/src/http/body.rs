@@ -1,7 +1,7 @@
 //! Request bodies: media type, size, and JSON syntax, checked in that order before any field is read.
 
 use lambda_http::http::{header, HeaderMap};
-use lambda_http::Body;
+use lambda_http::{Body, Request};
 use serde_json::Value;
 
 use super::problem::Problem;
@@ -67,6 +67,15 @@ pub fn segment_after<'a>(path: &'a str, name: &str) -> Option<&'a str> {
     let mut segments = path.split('/');
     segments.by_ref().find(|s| *s == name)?;
     segments.next().filter(|s| !s.is_empty())
+}
+
+/// The first value of a query parameter, decoded (`%2B` is `+`, `+` a space). Read from the raw query
+/// string, so it does not depend on how the front end filled in `queryStringParameters`.
+pub fn query_parameter(request: &Request, name: &str) -> Option<String> {
+    let query = request.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod body;
 pub mod edge;
 pub mod job_view;
 pub mod openapi;
+pub mod openapi_customers;
 mod openapi_jobs;
 mod openapi_subscriptions;
 pub mod problem;

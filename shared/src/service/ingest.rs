@@ -41,7 +41,7 @@ impl IngestConfig {
     /// This configuration under `settings`: the store's retention, and a dedupe window no longer than it
     /// (a dedupe record outliving its event would answer `duplicate` for an event no longer there).
     pub fn for_store(&self, settings: &StoreSettings) -> Self {
-        let retention = Duration::days(i64::from(settings.retention_days));
+        let retention = settings.retention();
         Self {
             dedupe_window: self.dedupe_window.min(retention),
             retention,

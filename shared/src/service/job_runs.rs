@@ -12,7 +12,7 @@ use std::future::Future;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::job::{Job, JobRun};
-use crate::ports::{Claim, Clock, DueJob, JobSchedule, StoreError};
+use crate::ports::{AdmissionStore, Claim, Clock, DueJob, JobSchedule, StoreError};
 
 /// What running one job for one slot produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -56,7 +56,7 @@ pub struct TickReport {
 }
 
 /// One scheduler tick.
-pub async fn run_due_jobs<S: JobSchedule + Sync, R: JobRunner + Sync>(
+pub async fn run_due_jobs<S: JobSchedule + AdmissionStore + Sync, R: JobRunner + Sync>(
     store: &S,
     runner: &R,
     clock: &dyn Clock,
@@ -79,7 +79,7 @@ pub async fn run_due_jobs<S: JobSchedule + Sync, R: JobRunner + Sync>(
 }
 
 /// Runs the latest slot of a due job at or before `now`, once. `Ok(false)` when it did not run here.
-async fn run_slot<S: JobSchedule + Sync, R: JobRunner + Sync>(
+async fn run_slot<S: JobSchedule + AdmissionStore + Sync, R: JobRunner + Sync>(
     store: &S,
     runner: &R,
     clock: &dyn Clock,
@@ -104,6 +104,7 @@ async fn run_slot<S: JobSchedule + Sync, R: JobRunner + Sync>(
         slot = next;
     }
     let next_run = schedule.next_after(now, zone, job.created_at);
+    let retention = store.store_settings(&entry.store_id).await?.retention();
     let mut run = JobRun {
         job_id: job.id.clone(),
         scheduled_for: slot,
@@ -112,6 +113,7 @@ async fn run_slot<S: JobSchedule + Sync, R: JobRunner + Sync>(
         recipients_evaluated: 0,
         messages_sent: 0,
         errors: Vec::new(),
+        expires_at: Some((now + retention).timestamp()),
     };
     match store.claim_run(&entry.store_id, &run, now - config.stale_after).await? {
         Claim::Running => return Ok(false),

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bulk;
 pub mod dispatch;
+pub mod erasure;
 pub mod ingest;
 pub mod job_runs;
 pub mod jobs;
