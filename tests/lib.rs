@@ -19,6 +19,9 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
+mod faults;
+pub use faults::{Fault, Faults};
+
 /// The local AWS shared by every test of the binary, and the names of what was provisioned in it.
 #[derive(Debug)]
 pub struct LocalAws {
@@ -164,7 +167,8 @@ impl RequestLog {
         counts
     }
 
-    fn record(&self, request: &HttpRequest) {
+    /// Logs the request's operation and returns it.
+    fn record(&self, request: &HttpRequest) -> String {
         let operation = match request.headers().get("x-amz-target") {
             Some(target) if target.ends_with("UpdateItem") && is_rate_window(request) => RATE_LIMIT.to_owned(),
             Some(target) => target.to_owned(),
@@ -178,7 +182,8 @@ impl RequestLog {
                 action.to_owned()
             }
         };
-        self.0.lock().unwrap().push(operation);
+        self.0.lock().unwrap().push(operation.clone());
+        operation
     }
 }
 
@@ -190,23 +195,26 @@ fn is_rate_window(request: &HttpRequest) -> bool {
     String::from_utf8_lossy(body).contains("#RATE#")
 }
 
-/// An HTTP client that logs each request, then sends it with the SDK's own client.
+/// An HTTP client that logs each request, then sends it with the SDK's own client (or fails it, when
+/// faults are on).
 #[derive(Debug, Clone)]
 struct CountingClient {
     inner: SharedHttpClient,
     log: RequestLog,
+    faults: Arc<Faults>,
 }
 
 #[derive(Debug)]
 struct CountingConnector {
     inner: SharedHttpConnector,
     log: RequestLog,
+    faults: Arc<Faults>,
 }
 
 impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        self.log.record(&request);
-        self.inner.call(request)
+        let operation = self.log.record(&request);
+        self.faults.call(&operation, &self.inner, request)
     }
 }
 
@@ -215,12 +223,14 @@ impl HttpClient for CountingClient {
         SharedHttpConnector::new(CountingConnector {
             inner: self.inner.http_connector(settings, components),
             log: self.log.clone(),
+            faults: self.faults.clone(),
         })
     }
 }
 
 /// SDK clients against the local AWS. Every client built from `config` (these, and the ones the dispatch
-/// publisher builds per destination) counts its requests into `log`.
+/// publisher builds per destination) counts its requests into `log`, and fails them as `faults` says (off
+/// unless a test starts them).
 pub struct Clients {
     pub config: SdkConfig,
     pub dynamodb: aws_sdk_dynamodb::Client,
@@ -228,22 +238,35 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub kms: aws_sdk_kms::Client,
     pub log: RequestLog,
+    pub faults: Arc<Faults>,
 }
 
 impl Clients {
     pub async fn new() -> Self {
+        Self::with_retries(aws_config::retry::RetryConfig::standard()).await
+    }
+
+    /// Clients that make a single attempt per call: every fault injected reaches the caller's code.
+    pub async fn without_sdk_retries() -> Self {
+        Self::with_retries(aws_config::retry::RetryConfig::disabled()).await
+    }
+
+    async fn with_retries(retry: aws_config::retry::RetryConfig) -> Self {
         let aws = local_aws();
         let config: SdkConfig = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(retry)
             .endpoint_url(&aws.endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
             .load()
             .await;
         let log = RequestLog::default();
+        let faults = Arc::new(Faults::default());
         let counting = CountingClient {
             // moto speaks plain HTTP on loopback.
             inner: aws_smithy_http_client::Builder::new().build_http(),
             log: log.clone(),
+            faults: faults.clone(),
         };
         let config = config.into_builder().http_client(counting).build();
         Self {
@@ -253,6 +276,7 @@ impl Clients {
             kms: aws_sdk_kms::Client::new(&config),
             config,
             log,
+            faults,
         }
     }
 }

@@ -478,7 +478,9 @@ pub trait CustomerErasure {
 
 /// The recovery sweep's view of the store.
 pub trait PendingEvents {
-    /// Events still pending whose marker is due before `before`, at most `limit`.
+    /// Events still pending whose marker is due before `before`, at most `limit`. The index is read shard by
+    /// shard; a shard that fails is skipped (logged), so one failing read does not stop the rest. Fails
+    /// only when no shard could be read.
     fn pending_before(
         &self,
         before: DateTime<Utc>,

@@ -11,6 +11,7 @@ mod entity_events;
 mod erasure;
 mod esputnik;
 mod examples;
+mod faults;
 mod identity;
 mod job_runs;
 mod jobs;

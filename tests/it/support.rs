@@ -501,8 +501,8 @@ fn canonical(value: &AttributeValue) -> String {
     }
 }
 
-/// Every item of the fixture's table as text (map keys sorted), sorted.
-pub async fn table_items(f: &Fixture) -> Vec<String> {
+/// Every item of the fixture's table, read through the fixture's (fault-free) client.
+pub async fn table_scan(f: &Fixture) -> Vec<HashMap<String, AttributeValue>> {
     let mut items = Vec::new();
     let mut start = None;
     loop {
@@ -516,16 +516,21 @@ pub async fn table_items(f: &Fixture) -> Vec<String> {
             .send()
             .await
             .expect("scan");
-        items.extend(
-            page.items()
-                .iter()
-                .map(|item| canonical(&AttributeValue::M(item.clone()))),
-        );
+        items.extend(page.items().iter().cloned());
         start = page.last_evaluated_key;
         if start.is_none() {
-            break;
+            return items;
         }
     }
+}
+
+/// Every item of the fixture's table as text (map keys sorted), sorted.
+pub async fn table_items(f: &Fixture) -> Vec<String> {
+    let mut items: Vec<String> = table_scan(f)
+        .await
+        .into_iter()
+        .map(|item| canonical(&AttributeValue::M(item)))
+        .collect();
     items.sort();
     items
 }

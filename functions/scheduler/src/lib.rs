@@ -28,16 +28,20 @@ where
     Q: DispatchQueue + Sync,
     R: JobRunner + Sync,
 {
-    /// One tick. An error fails the invocation; the next tick sweeps and runs again (runs are claimed
-    /// per slot, so a retried tick never runs a slot twice).
+    /// One tick: the sweep and the jobs, each whether or not the other failed. An error fails the
+    /// invocation; the next tick sweeps and runs again (runs are claimed per slot, so a retried tick never
+    /// runs a slot twice).
     pub async fn tick(&self) -> Result<Tick, StoreError> {
-        let swept = sweep(&self.store, &self.queue, self.clock.now(), self.sweep).await?;
-        let jobs = run_due_jobs(&self.store, &self.runner, self.clock.as_ref(), self.jobs).await?;
+        let swept = sweep(&self.store, &self.queue, self.clock.now(), self.sweep).await;
+        let jobs = run_due_jobs(&self.store, &self.runner, self.clock.as_ref(), self.jobs).await;
+        let (swept, jobs) = (swept?, jobs?);
         tracing::info!(
             enqueued = swept.enqueued,
+            enqueue_failed = swept.failed,
             due = jobs.due,
             ran = jobs.ran,
             skipped = jobs.skipped,
+            failed = jobs.failed,
             "tick"
         );
         Ok(Tick { sweep: swept, jobs })

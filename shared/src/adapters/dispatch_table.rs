@@ -30,6 +30,41 @@ fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error:
 }
 
 impl DynamoTable {
+    /// Up to `limit` pending events of one shard of the `pending` index due before `before`.
+    async fn pending_in_shard(
+        &self,
+        shard: u8,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<EventRef>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        while found.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::PENDING_INDEX)
+                .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
+                .expression_attribute_values(":shard", s(format!("PENDING#{shard}")))
+                .expression_attribute_values(":before", n(before.timestamp_millis()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("query pending", e))?;
+            found.extend(page.items().iter().filter_map(|item| {
+                let (store_id, event_id) = keys::parse_event(pk_of(item)?)?;
+                Some(EventRef { store_id, event_id })
+            }));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
+
     /// All items of a partition, strongly consistent, following pages.
     async fn partition(&self, operation: &'static str, pk: String) -> Result<Vec<Item>, StoreError> {
         self.query_all(operation, |q| {
@@ -426,33 +461,23 @@ fn parse_delivered(token: &str) -> Option<(SubscriptionId, String)> {
 impl PendingEvents for DynamoTable {
     async fn pending_before(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<EventRef>, StoreError> {
         let mut found = Vec::new();
+        let mut failed = None;
         for shard in 0..keys::PENDING_SHARDS {
-            let mut start = None;
-            while found.len() < limit {
-                let page = self
-                    .client
-                    .query()
-                    .table_name(&self.table)
-                    .index_name(keys::PENDING_INDEX)
-                    .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
-                    .expression_attribute_values(":shard", s(format!("PENDING#{shard}")))
-                    .expression_attribute_values(":before", n(before.timestamp_millis()))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error("query pending", e))?;
-                found.extend(page.items().iter().filter_map(|item| {
-                    let (store_id, event_id) = keys::parse_event(pk_of(item)?)?;
-                    Some(EventRef { store_id, event_id })
-                }));
-                start = page.last_evaluated_key;
-                if start.is_none() {
-                    break;
+            if found.len() >= limit {
+                break;
+            }
+            match self.pending_in_shard(shard, before, limit - found.len()).await {
+                Ok(events) => found.extend(events),
+                Err(error) => {
+                    tracing::warn!(shard, %error, "reading a pending shard failed; the next sweep reads it again");
+                    failed = Some(error);
                 }
             }
         }
-        found.truncate(limit);
-        Ok(found)
+        match failed {
+            Some(error) if found.is_empty() => Err(error),
+            _ => Ok(found),
+        }
     }
 
     async fn postpone(&self, event: &EventRef, due_at: DateTime<Utc>) -> Result<(), StoreError> {

@@ -107,7 +107,7 @@ impl Leases {
             counted,
             size: permits,
         };
-        self.0.insert(store.clone(), lease);
+        self.keep(store, lease);
         status(limit, &lease)
     }
 
@@ -129,12 +129,29 @@ impl Leases {
             counted,
             size: weight,
         };
-        self.0.insert(store.clone(), lease);
+        self.keep(store, lease);
         if permits > weight && counted.saturating_add(weight) <= limit {
             Ok(weight)
         } else {
             Err(status(limit, &lease))
         }
+    }
+}
+
+/// Leases one instance keeps at most, so an instance serving many stores stays small.
+const MAX_LEASES: usize = 1_024;
+
+impl Leases {
+    /// Stores `lease`. At the bound, leases of earlier seconds go first (they can no longer be used), then
+    /// all: a dropped lease only forgoes permits already counted, so the limit still holds.
+    fn keep(&mut self, store: &StoreId, lease: Lease) {
+        if self.0.len() >= MAX_LEASES && !self.0.contains_key(store) {
+            self.0.retain(|_, kept| kept.window >= lease.window);
+            if self.0.len() >= MAX_LEASES {
+                self.0.clear();
+            }
+        }
+        self.0.insert(store.clone(), lease);
     }
 }
 
@@ -234,5 +251,15 @@ mod tests {
     fn when_a_weight_exceeds_the_limit_should_count_as_the_whole_limit() {
         assert_eq!(effective_weight(10, 5), 5);
         assert_eq!(effective_weight(0, 5), 1);
+    }
+
+    #[test]
+    fn when_an_instance_sees_many_stores_should_keep_a_bounded_number_of_leases() {
+        let mut leases = Leases::default();
+        for i in 0..3_000u32 {
+            let store = StoreId::parse(&format!("{i:024x}")).unwrap();
+            leases.granted(&store, i64::from(i / 100), 10, 1, 10, 100);
+        }
+        assert!(leases.0.len() <= MAX_LEASES);
     }
 }

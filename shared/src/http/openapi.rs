@@ -381,7 +381,7 @@ fn find_entity_event() {}
         super::openapi_customers::erase_customer,
         super::openapi_customers::erase_customer_by_identifier,
     ),
-    modifiers(&BearerAuth, &RateLimited)
+    modifiers(&BearerAuth, &RateLimited, &CommonProblems)
 )]
 pub struct ApiDoc;
 
@@ -417,6 +417,56 @@ impl utoipa::Modify for RateLimited {
                     .responses
                     .responses
                     .insert("429".to_owned(), limited.clone().into());
+            }
+        }
+    }
+}
+
+/// The problems any operation may answer, where its own description does not name them: the key (401/403),
+/// the header size (431), a temporary failure (503), invalid input (400), a missing resource where the path
+/// names one (404), and for operations with a body its size (413) and media type (415).
+struct CommonProblems;
+
+impl utoipa::Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete];
+            for operation in operations.into_iter().flatten() {
+                let mut common = vec![
+                    ("400", "Invalid request; `errors` has a JSON Pointer per problem"),
+                    ("401", "Missing or unknown API key"),
+                    (
+                        "403",
+                        "The key lacks the operation's scope, or X-TWC-Tenant names another tenant",
+                    ),
+                    ("431", "Request headers larger than 16 KiB"),
+                    ("503", "Temporarily unavailable; retry after Retry-After seconds"),
+                ];
+                if path.contains('{') {
+                    common.push(("404", "Not found for this tenant"));
+                }
+                if operation.request_body.is_some() {
+                    common.push(("413", "Body larger than the operation's limit; `limit` gives it"));
+                    common.push(("415", "Content-Type is not application/json"));
+                }
+                for (status, description) in common {
+                    let responses = &mut operation.responses.responses;
+                    if !responses.contains_key(status) {
+                        responses.insert(status.to_owned(), problem(description).into());
+                    }
+                }
             }
         }
     }

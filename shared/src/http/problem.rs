@@ -50,6 +50,10 @@ pub struct ProblemDetails {
     #[serde(skip)]
     #[schema(ignore)]
     pub retry_after_seconds: Option<u32>,
+    /// The methods a 405 names in its `Allow` header.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub allow: Option<String>,
 }
 
 impl Problem {
@@ -64,6 +68,7 @@ impl Problem {
             limit: None,
             request_id: None,
             retry_after_seconds: None,
+            allow: None,
         }))
     }
 
@@ -169,12 +174,14 @@ impl Problem {
     }
 
     pub fn method_not_allowed(allowed: &str) -> Self {
-        Self::new(
+        let mut problem = Self::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method-not-allowed",
             "Method not allowed",
             format!("allowed: {allowed}"),
-        )
+        );
+        problem.0.allow = Some(allowed.replace(" or ", ", "));
+        problem
     }
 
     /// A temporary condition on our side; the client should retry after a pause.
@@ -245,6 +252,9 @@ impl Problem {
         }
         if let Some(seconds) = self.retry_after_seconds {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if let Some(allow) = self.allow.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
+            headers.insert(header::ALLOW, allow);
         }
         response
     }

@@ -11,8 +11,12 @@ use std::future::Future;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::domain::ids::StoreId;
 use crate::domain::job::{Job, JobRun};
-use crate::ports::{AdmissionStore, Claim, Clock, DueJob, JobSchedule, StoreError};
+use crate::ports::{AdmissionStore, Claim, Clock, DueJob, ErrorKind, JobSchedule, StoreError};
+
+/// Attempts at recording a run's end before the tick gives up (the SDK's own retries come on top).
+const FINISH_ATTEMPTS: u32 = 6;
 
 /// What running one job for one slot produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +57,8 @@ pub struct TickReport {
     pub ran: usize,
     /// Slots another invocation ran or is running.
     pub skipped: usize,
+    /// Jobs whose run failed on a store error this tick (logged); the next tick tries them again.
+    pub failed: usize,
 }
 
 /// One scheduler tick.
@@ -68,11 +74,15 @@ pub async fn run_due_jobs<S: JobSchedule + AdmissionStore + Sync, R: JobRunner +
         due: due.len(),
         ..TickReport::default()
     };
+    // One job's failure does not hold up the others.
     for entry in due {
-        if run_slot(store, runner, clock, &entry, config).await? {
-            report.ran += 1;
-        } else {
-            report.skipped += 1;
+        match run_slot(store, runner, clock, &entry, config).await {
+            Ok(true) => report.ran += 1,
+            Ok(false) => report.skipped += 1,
+            Err(error) => {
+                tracing::warn!(job_id = %entry.job_id, %error, "a due job failed; the next tick tries again");
+                report.failed += 1;
+            }
         }
     }
     Ok(report)
@@ -130,10 +140,29 @@ async fn run_slot<S: JobSchedule + AdmissionStore + Sync, R: JobRunner + Sync>(
     run.recipients_evaluated = outcome.recipients_evaluated;
     run.messages_sent = outcome.messages_sent;
     run.errors = outcome.errors;
-    store.finish_run(&entry.store_id, &run).await?;
+    record_finish(store, &entry.store_id, &run).await?;
     store
         .advance_job(&entry.store_id, &job.id, entry.next_run, next_run)
         .await?;
     tracing::info!(job_id = %job.id, slot = %slot, sent = run.messages_sent, "job ran");
     Ok(true)
+}
+
+/// Records a run's end, retrying transient failures: a run that happened but is not recorded as finished is
+/// taken over once stale and run again (the frequency cap then keeps recipients from a second email, but
+/// the slot would have run twice).
+async fn record_finish<S: JobSchedule + Sync>(store: &S, store_id: &StoreId, run: &JobRun) -> Result<(), StoreError> {
+    let mut backoff = std::time::Duration::from_millis(50);
+    let mut attempt = 1;
+    loop {
+        match store.finish_run(store_id, run).await {
+            Err(error) if error.kind == ErrorKind::Transient && attempt < FINISH_ATTEMPTS => {
+                tracing::warn!(job_id = %run.job_id, %error, attempt, "recording a run's end failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+            outcome => return outcome,
+        }
+    }
 }

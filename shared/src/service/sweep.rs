@@ -29,6 +29,8 @@ impl Default for SweepConfig {
 #[serde(rename_all = "camelCase")]
 pub struct SweepReport {
     pub enqueued: usize,
+    /// Stalled events whose enqueue failed this run; still pending, so the next run tries again.
+    pub failed: usize,
 }
 
 /// Enqueues every event pending since before `now - grace`, then moves its marker to `now`, so the next
@@ -43,8 +45,15 @@ pub async fn sweep<S: PendingEvents + Sync, Q: DispatchQueue + Sync>(
     if stalled.is_empty() {
         return Ok(SweepReport::default());
     }
-    queue.enqueue_many(&stalled).await?;
-    for chunk in stalled.chunks(25) {
+    let mut report = SweepReport::default();
+    // A batch at a time, so one failed send leaves the others enqueued and postponed.
+    for chunk in stalled.chunks(ENQUEUE_BATCH) {
+        if let Err(error) = queue.enqueue_many(chunk).await {
+            tracing::warn!(%error, "re-enqueueing stalled events failed; the next sweep tries again");
+            report.failed += chunk.len();
+            continue;
+        }
+        report.enqueued += chunk.len();
         for postponed in join_all(chunk.iter().map(|event| store.postpone(event, now))).await {
             // Not fatal: an event not postponed is enqueued once more by the next run.
             if let Err(error) = postponed {
@@ -52,7 +61,8 @@ pub async fn sweep<S: PendingEvents + Sync, Q: DispatchQueue + Sync>(
             }
         }
     }
-    Ok(SweepReport {
-        enqueued: stalled.len(),
-    })
+    Ok(report)
 }
+
+/// Events per enqueue: one SQS batch.
+const ENQUEUE_BATCH: usize = 10;

@@ -1,0 +1,140 @@
+//! Injected AWS failures: what the fault-injection harness turns on in the HTTP client under the SDK, so
+//! every AWS call of every handler built from those clients can fail the way AWS fails.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use aws_smithy_runtime_api::client::http::{HttpConnector, HttpConnectorFuture, SharedHttpConnector};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::http::{Response, StatusCode};
+use aws_smithy_types::body::SdkBody;
+
+/// One way a request fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Fault {
+    /// Answered with the service's throttling error; nothing happened.
+    Throttled,
+    /// Answered 500; nothing happened.
+    ServerError,
+    /// Timed out before it reached the service; nothing happened.
+    TimedOut,
+    /// Reached the service and took effect, then the connection dropped: the caller cannot tell.
+    AnswerLost,
+}
+
+const KINDS: [Fault; 4] = [Fault::Throttled, Fault::ServerError, Fault::TimedOut, Fault::AnswerLost];
+
+/// Off until [`Faults::start`]; then each request fails with probability `per_mille / 1000`, the kind drawn
+/// uniformly. Deterministic in the draw sequence for a seed (concurrency still orders requests freely).
+#[derive(Debug, Default)]
+pub struct Faults {
+    per_mille: AtomicU32,
+    state: Mutex<u64>,
+    injected: Mutex<BTreeMap<String, usize>>,
+}
+
+impl Faults {
+    pub fn start(&self, per_mille: u32, seed: u64) {
+        *self.state.lock().unwrap() = seed | 1;
+        self.per_mille.store(per_mille, Ordering::SeqCst);
+    }
+
+    pub fn stop(&self) {
+        self.per_mille.store(0, Ordering::SeqCst);
+    }
+
+    /// Faults injected so far, by `"<Operation> <Fault>"`.
+    pub fn injected(&self) -> BTreeMap<String, usize> {
+        self.injected.lock().unwrap().clone()
+    }
+
+    pub fn total(&self) -> usize {
+        self.injected.lock().unwrap().values().sum()
+    }
+
+    fn draw(&self) -> Option<Fault> {
+        let per_mille = self.per_mille.load(Ordering::SeqCst);
+        if per_mille == 0 {
+            return None;
+        }
+        let mut state = self.state.lock().unwrap();
+        let mut next = || {
+            // xorshift64: no dependency, reproducible from the seed.
+            *state ^= *state << 13;
+            *state ^= *state >> 7;
+            *state ^= *state << 17;
+            *state
+        };
+        if next() % 1000 >= u64::from(per_mille) {
+            return None;
+        }
+        Some(KINDS[(next() % KINDS.len() as u64) as usize])
+    }
+
+    /// `request` as sent through `inner`, unless a fault is drawn for it.
+    pub(crate) fn call(
+        &self,
+        operation: &str,
+        inner: &SharedHttpConnector,
+        request: HttpRequest,
+    ) -> HttpConnectorFuture {
+        let Some(fault) = self.draw() else {
+            return inner.call(request);
+        };
+        let service = operation.split('.').next().unwrap_or_default().to_owned();
+        *self
+            .injected
+            .lock()
+            .unwrap()
+            .entry(format!(
+                "{} {fault:?}",
+                operation.rsplit('.').next().unwrap_or(operation)
+            ))
+            .or_default() += 1;
+        let json = request.headers().get("x-amz-target").is_some();
+        match fault {
+            Fault::Throttled => HttpConnectorFuture::ready(Ok(error_response(400, json, &service, "Throttling"))),
+            Fault::ServerError => {
+                HttpConnectorFuture::ready(Ok(error_response(500, json, &service, "InternalFailure")))
+            }
+            Fault::TimedOut => HttpConnectorFuture::ready(Err(ConnectorError::timeout("injected: timed out".into()))),
+            Fault::AnswerLost => {
+                let sent = inner.call(request);
+                HttpConnectorFuture::new(async move {
+                    let _ = sent.await;
+                    Err(ConnectorError::io(
+                        "injected: connection reset after the request was sent".into(),
+                    ))
+                })
+            }
+        }
+    }
+}
+
+/// The error an AWS service answers, in its protocol: JSON (`__type`) where the request named an
+/// `X-Amz-Target`, else the query protocol's XML. DynamoDB names throttling `ThrottlingException`.
+fn error_response(status: u16, json: bool, service: &str, code: &str) -> Response<SdkBody> {
+    let code = match (code, service.starts_with("DynamoDB")) {
+        ("Throttling", true) => "ThrottlingException",
+        _ => code,
+    };
+    let (content_type, body) = if json {
+        (
+            "application/x-amz-json-1.0",
+            format!(r#"{{"__type":"{code}","message":"injected"}}"#),
+        )
+    } else {
+        (
+            "text/xml",
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>injected</Message></Error>\
+                 <RequestId>injected</RequestId></ErrorResponse>"
+            ),
+        )
+    };
+    let mut response = Response::new(StatusCode::try_from(status).expect("a status"), SdkBody::from(body));
+    response.headers_mut().insert("content-type", content_type);
+    response
+}
