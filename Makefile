@@ -21,7 +21,7 @@ help:
 	@echo "make receive QUEUE=…   what arrived in that queue"
 	@echo "make openapi    regenerate docs/openapi.json from the code"
 	@echo "make fuzz       every request parser under cargo fuzz, FUZZ_SECONDS (300) each"
-	@echo "make api-test   schemathesis against the local stack, API_EXAMPLES (20) per operation"
+	@echo "make api-test   schemathesis against the handlers, API_EXAMPLES (200) per operation; make test runs 20"
 	@echo "make faults     the fault-injection run at FAULT_EVENTS (2000) events; make test runs 300"
 
 # The virtualenv is rebuilt when the pinned requirements change.
@@ -54,10 +54,11 @@ unit:
 integration: venv
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it
 
-# schemathesis against the local stack with docs/openapi.json. Not yet part of make test: see README
-# "Checked against abuse" for where it stands.
+# schemathesis with docs/openapi.json against the real handlers over moto (tests/it/conformance.rs);
+# make test runs it with 20 examples per operation, this with API_EXAMPLES (200).
+API_EXAMPLES ?= 200
 api-test: venv
-	VENV=$(abspath $(VENV)) scripts/api-test.sh
+	API_EXAMPLES=$(API_EXAMPLES) VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it conformance -- --nocapture
 
 # The fault-injection harness (tests/it/faults.rs) with more events than make test gives it. FAULT_SEED
 # reproduces a run's draws; the figures land in target/bench/faults.json.

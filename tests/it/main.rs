@@ -4,6 +4,7 @@
 mod access_sweep;
 mod auth;
 mod bulk;
+mod conformance;
 mod dedupe;
 mod delivery;
 mod durability;
