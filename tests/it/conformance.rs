@@ -9,39 +9,10 @@ use std::process::Command;
 use integration_tests::{apigw_event, repo_root};
 use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Response};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 
-use crate::pipeline::{jobs_handler, Pipeline};
+use crate::pipeline::{jobs_handler, read_http_request, Pipeline};
 use crate::support::Fixture;
-
-/// One HTTP/1.1 request off the wire: method, target (path and query), headers, body.
-async fn read_request(
-    stream: &mut BufReader<tokio::net::TcpStream>,
-) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
-    let mut line = String::new();
-    stream.read_line(&mut line).await.ok().filter(|n| *n > 0)?;
-    let mut parts = line.split_whitespace();
-    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        stream.read_line(&mut header).await.ok()?;
-        let header = header.trim_end();
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let length = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    stream.read_exact(&mut body).await.ok()?;
-    Some((method, target, headers, body))
-}
 
 fn wire(response: Response<Body>) -> Vec<u8> {
     let body: &[u8] = response.body().as_ref();
@@ -66,7 +37,7 @@ async fn when_schemathesis_sends_generated_requests_should_answer_as_documented(
         while let Ok((stream, _)) = listener.accept().await {
             tokio::spawn(async move {
                 let mut stream = BufReader::new(stream);
-                while let Some((method, target, headers, body)) = read_request(&mut stream).await {
+                while let Some((method, target, headers, body)) = read_http_request(&mut stream).await {
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                     let body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
                     let event = apigw_event(&method, &target, &headers, body.as_deref());

@@ -356,8 +356,21 @@ impl WebhookReceiver {
 }
 
 async fn read_request(stream: &mut BufReader<tokio::net::TcpStream>) -> Option<Received> {
+    let (_, _, headers, body) = read_http_request(stream).await?;
+    Some(Received {
+        headers,
+        body: String::from_utf8(body).ok()?,
+    })
+}
+
+/// One HTTP/1.1 request off the wire: method, target (path and query), headers (names lower-case), body.
+pub async fn read_http_request(
+    stream: &mut BufReader<tokio::net::TcpStream>,
+) -> Option<(String, String, Vec<(String, String)>, Vec<u8>)> {
     let mut line = String::new();
     stream.read_line(&mut line).await.ok().filter(|n| *n > 0)?;
+    let mut parts = line.split_whitespace();
+    let (method, target) = (parts.next()?.to_owned(), parts.next()?.to_owned());
     let mut headers = Vec::new();
     loop {
         let mut header = String::new();
@@ -369,17 +382,14 @@ async fn read_request(stream: &mut BufReader<tokio::net::TcpStream>) -> Option<R
         let (name, value) = header.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    let length: usize = headers
+    let length = headers
         .iter()
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
     let mut body = vec![0; length];
     stream.read_exact(&mut body).await.ok()?;
-    Some(Received {
-        headers,
-        body: String::from_utf8(body).ok()?,
-    })
+    Some((method, target, headers, body))
 }
 
 /// Verifies a received webhook with the reference Standard Webhooks library (Python, from PyPI): an
