@@ -9,7 +9,7 @@ PORT="${PORT:-9000}"
 MOTO_PORT="${MOTO_PORT:-5000}"
 SENDGRID_PORT="${SENDGRID_PORT:-5600}"
 VENV="$(cd "${VENV:-.venv}" && pwd)"
-STATE="${STATE:-.local}"
+STATE=.local
 mkdir -p "$STATE"
 
 pids=()

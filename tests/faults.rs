@@ -13,7 +13,7 @@ use aws_smithy_types::body::SdkBody;
 
 /// One way a request fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Fault {
+enum Fault {
     /// Answered with the service's throttling error; nothing happened.
     Throttled,
     /// Answered 500; nothing happened.
