@@ -21,6 +21,7 @@ use crate::domain::order::Order;
 use crate::domain::store_settings::StoreSettings;
 use crate::domain::subscription::EntityType;
 use crate::domain::subscription::Subscription;
+use crate::domain::trace::TraceContext;
 
 /// A backend call that failed. Outcomes such as "condition not met" are never errors; they are values of
 /// the operation's result type.
@@ -202,13 +203,23 @@ pub trait IngestStore {
 
 /// The dispatch queue.
 pub trait DispatchQueue {
-    /// Enqueues a stored event for dispatch. At-least-once: dispatch dedupes by its ledger. An event whose
-    /// enqueue failed stays pending in the store and is re-enqueued by the recovery sweep.
-    fn enqueue(&self, event: &EventRef) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Enqueues a stored event for dispatch, with the trace of the request that stored it (the message's
+    /// `traceparent` attribute). At-least-once: dispatch dedupes by its ledger. An event whose enqueue failed
+    /// stays pending in the store and is re-enqueued by the recovery sweep (without a trace).
+    fn enqueue(
+        &self,
+        event: &EventRef,
+        trace: Option<&TraceContext>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Enqueues many events in as few calls as the queue allows, retrying entries that failed. An error means
-    /// some were not enqueued after the retries; they stay pending for the sweep like a failed `enqueue`.
-    fn enqueue_many(&self, events: &[EventRef]) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Enqueues many events of one request in as few calls as the queue allows, retrying entries that failed.
+    /// An error means some were not enqueued after the retries; they stay pending for the sweep like a failed
+    /// `enqueue`.
+    fn enqueue_many(
+        &self,
+        events: &[EventRef],
+        trace: Option<&TraceContext>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The visibility of messages the dispatch function received.
@@ -498,6 +509,9 @@ pub struct MessageAttributes {
     pub entity_type: String,
     pub operation: String,
     pub event_name: Option<String>,
+    /// The W3C `traceparent` of this delivery (a child of the ingest request's), when the event came with
+    /// one: the `traceparent` attribute of SQS and SNS messages and header of webhooks.
+    pub traceparent: Option<String>,
 }
 
 /// One message to one subscription's destination.

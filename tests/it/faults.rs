@@ -201,7 +201,9 @@ async fn settle(p: &Pipeline<'_>, faulty: &Faulty, rng: &Rng, deaths: &AtomicUsi
                 .iter()
                 .map(|r| r.message_id.clone().unwrap_or_default())
                 .collect();
-            let Some((response, _)) = invocation(rng, deaths, faulty.dispatcher.handle_counted(batch)).await else {
+            let Some((response, _)) =
+                invocation(rng, deaths, faulty.dispatcher.handle_counted(batch, "it-request")).await
+            else {
                 continue;
             };
             for (id, receipt) in ids.iter().zip(&receipts) {

@@ -17,6 +17,7 @@ mod identity;
 mod job_runs;
 mod jobs;
 mod notifications;
+mod observability;
 mod openapi;
 mod pipeline;
 mod ratelimit;

@@ -175,6 +175,7 @@ impl<'a> Pipeline<'a> {
                 .queue_url(&self.f.dispatch_queue_url)
                 .max_number_of_messages((max - messages.len()).min(10) as i32)
                 .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .message_attribute_names("All")
                 .send()
                 .await
                 .expect("receive from the dispatch queue");
@@ -198,12 +199,24 @@ impl<'a> Pipeline<'a> {
                     .attributes()
                     .map(|a| a.iter().map(|(k, v)| (k.as_str().to_owned(), json!(v))).collect())
                     .unwrap_or_default();
+                let message_attributes: serde_json::Map<String, Value> = m
+                    .message_attributes()
+                    .map(|a| {
+                        a.iter()
+                            .map(|(k, v)| {
+                                let value = json!({"stringValue": v.string_value(), "dataType": v.data_type(),
+                                                   "stringListValues": [], "binaryListValues": []});
+                                (k.clone(), value)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 json!({
                     "messageId": m.message_id(),
                     "receiptHandle": m.receipt_handle(),
                     "body": m.body(),
                     "attributes": attributes,
-                    "messageAttributes": {},
+                    "messageAttributes": message_attributes,
                     "md5OfBody": m.md5_of_body(),
                     "eventSource": "aws:sqs",
                     "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:dispatch",
@@ -223,7 +236,7 @@ impl<'a> Pipeline<'a> {
             .iter()
             .map(|r| r.message_id.clone().unwrap_or_default())
             .collect();
-        let (response, counts) = self.dispatcher.handle_counted(event).await;
+        let (response, counts) = self.dispatcher.handle_counted(event, "it-request").await;
         for (id, receipt) in ids.iter().zip(receipts) {
             if !response.batch_item_failures.iter().any(|f| &f.item_identifier == id) {
                 self.f

@@ -160,7 +160,7 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
         *crashing.store.armed.lock().unwrap() = step;
         let (event, receipts) = p.receive_batch().await.expect("the batch is back");
         let handler = crashing.clone();
-        let outcome = tokio::spawn(async move { handler.handle(event).await }).await;
+        let outcome = tokio::spawn(async move { handler.handle(event, "it-request").await }).await;
         assert_eq!(outcome.is_err(), step.is_some(), "{step:?}");
         for receipt in &receipts {
             f.clients

@@ -452,8 +452,8 @@ fn deployed_log_filter() -> String {
 }
 
 /// Every log line of this test binary from the first call on, as a deployed function at `LogLevel: TRACE`
-/// would write it (the template's caps on the SDK included): a global subscriber, so what the handlers log
-/// on any thread is caught.
+/// would write it (JSON, as the runtime's subscriber writes under the template's `LogFormat: JSON`, with the
+/// template's caps on the SDK): a global subscriber, so what the handlers log on any thread is caught.
 pub fn captured_logs() -> &'static Captured {
     static LOGS: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
     LOGS.get_or_init(|| {
@@ -463,6 +463,9 @@ pub fn captured_logs() -> &'static Captured {
             .parse(deployed_log_filter())
             .expect("the template's RUST_LOG parses");
         let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_target(false)
+            .without_time()
             .with_writer(move || writer.clone())
             .with_env_filter(filter)
             .finish();
@@ -475,6 +478,16 @@ impl Captured {
     /// Everything logged so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The fields of every line logged so far whose field `name` is `value`.
+    pub fn lines_with(&self, name: &str, value: &str) -> Vec<serde_json::Value> {
+        self.text()
+            .lines()
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("every log line is JSON"))
+            .filter_map(|line| line.get("fields").cloned())
+            .filter(|fields| fields[name] == value)
+            .collect()
     }
 }
 

@@ -16,6 +16,7 @@ use shared::domain::validation::Pointer;
 use shared::http::auth::{authorize_tenant, Caller};
 use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
 use shared::http::openapi::{EsputnikResponse, IngestResponse};
+use shared::http::request_scope::note_event;
 use shared::http::Problem;
 use shared::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore};
 use shared::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
@@ -55,7 +56,7 @@ where
         if path.trim_end_matches('/').ends_with(ESPUTNIK_PATH) {
             let accept = self.accept_esputnik(&request);
             return respond(&request, "esputnik", StatusCode::OK, accept, |r| {
-                (r.status.clone(), r.event_id.clone().unwrap_or_default())
+                (r.status.clone(), r.detail.clone().unwrap_or_default())
             })
             .await;
         }
@@ -65,7 +66,7 @@ where
                 .map(|ingested| IngestResponse::from(&ingested))
         };
         respond(&request, "ingest", StatusCode::ACCEPTED, accept, |r| {
-            (r.status.clone(), r.event_id.clone())
+            (r.status.clone(), String::new())
         })
         .await
     }
@@ -89,7 +90,9 @@ where
     async fn ingest(&self, caller: &Caller, input: EventInput<'_>) -> Result<Ingested, IngestError> {
         let ports = self.0.ports();
         let config = self.0.config.for_store(&caller.settings);
-        ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &config).await
+        let ingested = ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &config).await?;
+        note_event(ingested.event_id.as_str());
+        Ok(ingested)
     }
 
     async fn accept_esputnik(&self, request: &Request) -> Result<EsputnikResponse, Problem> {
@@ -145,6 +148,7 @@ where
                 authorize_tenant(&self.0.store, &self.0.admission, request.headers(), Scope::EventsWrite).await?;
             let not_found = || Problem::not_found("Event");
             let event_id = EventId::parse(id).map_err(|_| not_found())?;
+            note_event(event_id.as_str());
             let stored = self
                 .0
                 .store

@@ -268,7 +268,10 @@ impl AwsPublisher {
                 Err(e) => return SendOutcome::Transient(format!("OpenSigningSecret: {}", e.kind_label())),
             }
         }
-        self.webhooks.send(url, delivery.message_id, delivery.body, &keys).await
+        let traceparent = delivery.attributes.traceparent.as_deref();
+        self.webhooks
+            .send(url, delivery.message_id, delivery.body, &keys, traceparent)
+            .await
     }
 
     /// Sends one group of deliveries to the same target.
@@ -378,6 +381,7 @@ fn named_attributes(attributes: &MessageAttributes) -> impl Iterator<Item = (&'s
         ("entityType", Some(attributes.entity_type.as_str())),
         ("operation", Some(attributes.operation.as_str())),
         ("eventName", attributes.event_name.as_deref()),
+        ("traceparent", attributes.traceparent.as_deref()),
     ]
     .into_iter()
     .filter_map(|(name, value)| Some((name, value?)))

@@ -7,6 +7,7 @@ use aws_sdk_sqs::Client;
 
 use super::errors::{permanent, sdk_error};
 use crate::domain::event::EventRef;
+use crate::domain::trace::TraceContext;
 use crate::ports::{DispatchQueue, ErrorKind, MessageVisibility, StoreError};
 
 #[derive(Debug, Clone)]
@@ -38,11 +39,22 @@ const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Sends of entries that failed in a batch, before giving up on them (they stay pending for the sweep).
 const BATCH_ATTEMPTS: usize = 4;
 
-fn attributes(event: &EventRef) -> Result<HashMap<String, MessageAttributeValue>, StoreError> {
-    Ok(HashMap::from([
+/// The name of the message attribute that carries the W3C `traceparent` from ingest to dispatch and on to
+/// subscribers' queues and topics.
+pub const TRACEPARENT_ATTRIBUTE: &str = "traceparent";
+
+fn attributes(
+    event: &EventRef,
+    trace: Option<&TraceContext>,
+) -> Result<HashMap<String, MessageAttributeValue>, StoreError> {
+    let mut attributes = HashMap::from([
         ("storeId".to_owned(), string_attribute(event.store_id.as_str())?),
         ("eventId".to_owned(), string_attribute(event.event_id.as_str())?),
-    ]))
+    ]);
+    if let Some(trace) = trace {
+        attributes.insert(TRACEPARENT_ATTRIBUTE.to_owned(), string_attribute(&trace.to_string())?);
+    }
+    Ok(attributes)
 }
 
 fn body(event: &EventRef) -> Result<String, StoreError> {
@@ -68,19 +80,19 @@ fn batches(bodies: &[String]) -> Vec<std::ops::Range<usize>> {
 }
 
 impl DispatchQueue for SqsDispatchQueue {
-    async fn enqueue(&self, event: &EventRef) -> Result<(), StoreError> {
+    async fn enqueue(&self, event: &EventRef, trace: Option<&TraceContext>) -> Result<(), StoreError> {
         self.client
             .send_message()
             .queue_url(&self.queue_url)
             .message_body(body(event)?)
-            .set_message_attributes(Some(attributes(event)?))
+            .set_message_attributes(Some(attributes(event, trace)?))
             .send()
             .await
             .map_err(|e| sdk_error("enqueue", e))?;
         Ok(())
     }
 
-    async fn enqueue_many(&self, events: &[EventRef]) -> Result<(), StoreError> {
+    async fn enqueue_many(&self, events: &[EventRef], trace: Option<&TraceContext>) -> Result<(), StoreError> {
         let bodies = events.iter().map(body).collect::<Result<Vec<_>, _>>()?;
         let mut unsent = 0;
         for range in batches(&bodies) {
@@ -95,7 +107,7 @@ impl DispatchQueue for SqsDispatchQueue {
                         SendMessageBatchRequestEntry::builder()
                             .id(i.to_string())
                             .message_body(&bodies[i])
-                            .set_message_attributes(Some(attributes(&events[i])?))
+                            .set_message_attributes(Some(attributes(&events[i], trace)?))
                             .build()
                             .map_err(|e| permanent("enqueue batch", e))
                     })

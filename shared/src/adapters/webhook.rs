@@ -59,21 +59,30 @@ impl WebhookClient {
         self.http.get_or_init(|| build_client(self.allow_private_targets))
     }
 
-    /// POSTs `body` signed with `secrets` (the current one first). 2xx is delivered; 410 Gone is permanent;
-    /// any other status, a timeout or a connection failure is transient.
-    pub async fn send(&self, url: &str, message_id: &str, body: &str, secrets: &[Vec<u8>]) -> SendOutcome {
+    /// POSTs `body` signed with `secrets` (the current one first), with the delivery's `traceparent` when it
+    /// has one. 2xx is delivered; 410 Gone is permanent; any other status, a timeout or a connection failure
+    /// is transient.
+    pub async fn send(
+        &self,
+        url: &str,
+        message_id: &str,
+        body: &str,
+        secrets: &[Vec<u8>],
+        traceparent: Option<&str>,
+    ) -> SendOutcome {
         let timestamp = chrono::Utc::now().timestamp();
         let signature = sign(secrets, message_id, timestamp, body.as_bytes());
-        let sent = self
+        let mut request = self
             .http()
             .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", message_id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(body.to_owned())
-            .send()
-            .await;
+            .header("webhook-signature", signature);
+        if let Some(traceparent) = traceparent {
+            request = request.header("traceparent", traceparent);
+        }
+        let sent = request.body(body.to_owned()).send().await;
         match sent {
             Ok(response) if response.status().is_success() => SendOutcome::Delivered,
             Ok(response) if response.status() == reqwest::StatusCode::GONE => {

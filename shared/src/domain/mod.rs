@@ -26,6 +26,7 @@ pub mod schedule;
 pub mod store_settings;
 pub mod subscription;
 pub mod subscription_input;
+pub mod trace;
 pub mod validation;
 pub mod values;
 pub mod webhook_signature;

@@ -8,6 +8,7 @@ use lambda_http::http::{header, HeaderMap};
 
 use super::problem::Problem;
 use super::rate_limit::RateLimiter;
+use super::request_scope;
 use crate::domain::api_key::{hash_key, looks_like_key, ApiKeyRecord, Scope};
 use crate::domain::ids::StoreId;
 use crate::domain::store_settings::StoreSettings;
@@ -121,6 +122,7 @@ async fn admit<K: AdmissionStore>(
     record: ApiKeyRecord,
     scope: Scope,
 ) -> Result<Caller, Problem> {
+    request_scope::note(|request| request.store_id = Some(record.store_id.clone()));
     if !record.scopes.contains(&scope) {
         return Err(Problem::forbidden(format!(
             "this key does not have the '{scope}' scope"

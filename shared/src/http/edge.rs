@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::time::Instant;
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::{HeaderMap, Method, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -12,10 +12,13 @@ use serde_json::Value;
 use super::auth::{authorize, authorize_tenant, Admission, Caller};
 use super::body::{bytes_within, headers_within_limit, parse_json, require_json, segment_after};
 use super::problem::{json_response, Problem};
-use super::rate_limit::{answering, put_headers};
+use super::rate_limit::put_headers;
+use super::request_scope::{current_trace, within, RequestScope};
 use crate::domain::api_key::Scope;
+use crate::domain::ids::StoreId;
 use crate::domain::subscription_input::DestinationPolicy;
-use crate::ports::{AdmissionStore, Clock, DispatchQueue, IdGenerator, IngestStore};
+use crate::domain::trace::TraceContext;
+use crate::ports::{AdmissionStore, Clock, DispatchQueue, IdGenerator, IngestStore, RandomIds};
 use crate::service::ingest::{IngestConfig, IngestPorts};
 
 /// API Gateway's request id (the one in its access logs), else the Lambda invocation's.
@@ -26,9 +29,21 @@ pub fn request_id(request: &Request) -> Option<String> {
     }
 }
 
-/// One request from start to end: awaits `accept`, writes one log line (request id, store, outcome, the
-/// endpoint's `describe` of a success, duration; never the body or headers) and answers `success` with the
-/// body, or the problem.
+/// The request's hop of the trace: a child of the `traceparent` it brought, else a new trace.
+pub fn trace_of(headers: &HeaderMap) -> TraceContext {
+    let sent = headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    match sent {
+        Some(parent) => parent.child(RandomIds.secret()),
+        None => TraceContext::start(RandomIds.secret()),
+    }
+}
+
+/// One request from start to end: awaits `accept`, writes one log line (request id, trace id, store, event,
+/// outcome, the endpoint's `describe` of a success, duration; never the body or headers) and answers
+/// `success` with the body, or the problem.
 pub async fn respond<T: Serialize>(
     request: &Request,
     endpoint: &'static str,
@@ -79,20 +94,27 @@ pub async fn respond_reply(
     let started = Instant::now();
     let request_id = request_id(request);
     let path = request.raw_http_path();
+    let scope = RequestScope {
+        trace: Some(trace_of(request.headers())),
+        ..RequestScope::default()
+    };
     // Before the key is looked at: an oversized request costs nothing but this sum.
-    let (outcome, rate) = match headers_within_limit(request.headers()) {
+    let (outcome, scope) = match headers_within_limit(request.headers()) {
         // Boxed: the endpoint's future is large, and unboxed it sits on the stack of every caller.
-        Ok(()) => answering(Box::pin(accept)).await,
-        Err(problem) => (Err(problem), None),
+        Ok(()) => within(scope, Box::pin(accept)).await,
+        Err(problem) => (Err(problem), scope),
     };
     let (label, detail) = match &outcome {
         Ok(reply) => (reply.label.as_str(), reply.detail.as_str()),
         Err(problem) => (problem.type_.trim_start_matches("/problems/"), ""),
     };
+    let store_id = scope.store_id.as_ref().map(StoreId::as_str);
     tracing::info!(
         endpoint,
         request_id = request_id.as_deref().unwrap_or("-"),
-        store_id = segment_after(path, "stores").unwrap_or("-"),
+        trace_id = scope.trace.map(|t| t.trace_id()).as_deref().unwrap_or("-"),
+        store_id = store_id.or_else(|| segment_after(path, "stores")).unwrap_or("-"),
+        event_id = scope.event_id.as_deref().unwrap_or("-"),
         outcome = label,
         detail,
         duration_us = started.elapsed().as_micros() as u64,
@@ -110,7 +132,7 @@ pub async fn respond_reply(
         }
         Err(problem) => problem.into_response(path, request_id.as_deref()),
     };
-    if let Some(rate) = rate {
+    if let Some(rate) = scope.rate {
         put_headers(response.headers_mut(), rate);
     }
     response
@@ -179,11 +201,13 @@ impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
         }
     }
 
+    /// The ports of the request being answered, with its trace.
     pub fn ports(&self) -> IngestPorts<'_, S, Q> {
         IngestPorts {
             store: &self.store,
             queue: &self.queue,
             ids: self.ids.as_ref(),
+            trace: current_trace(),
         }
     }
 }

@@ -2,7 +2,6 @@
 //! ([`Leases`]); this module asks the shared counter when the decision says so and puts the `RateLimit-*`
 //! headers on the answer, success or problem.
 
-use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -11,25 +10,11 @@ use lambda_http::http::{HeaderMap, HeaderValue};
 
 use super::auth::KEY_CACHE_TTL;
 use super::problem::Problem;
+use super::request_scope;
 use crate::domain::ids::StoreId;
 use crate::domain::rate_limit::{Decision, Leases, RateStatus};
 use crate::domain::store_settings::StoreSettings;
 use crate::ports::{AdmissionStore, Permits};
-
-tokio::task_local! {
-    /// The status of the request being answered, for its headers. Set inside [`answering`].
-    static ANSWERED: Cell<Option<RateStatus>>;
-}
-
-/// Runs `answer` so that the limiter's status of its request can be read back with the response.
-pub async fn answering<T>(answer: impl std::future::Future<Output = T>) -> (T, Option<RateStatus>) {
-    ANSWERED
-        .scope(Cell::new(None), async {
-            let result = answer.await;
-            (result, ANSWERED.with(Cell::get))
-        })
-        .await
-}
 
 /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds).
 pub fn put_headers(headers: &mut HeaderMap, status: RateStatus) {
@@ -39,8 +24,7 @@ pub fn put_headers(headers: &mut HeaderMap, status: RateStatus) {
 }
 
 fn note(status: RateStatus) {
-    // Outside `answering` (a test calling `authorize` directly) there is no answer to put headers on.
-    let _ = ANSWERED.try_with(|cell| cell.set(Some(status)));
+    request_scope::note(|scope| scope.rate = Some(status));
 }
 
 /// One instance's limiter: its leases and the settings of the stores it has seen.

@@ -164,7 +164,7 @@ where
         .filter_map(|(_, r)| r.as_ref().ok()?.to_enqueue.clone())
         .collect();
     if !to_enqueue.is_empty() {
-        if let Err(error) = ports.queue.enqueue_many(&to_enqueue).await {
+        if let Err(error) = ports.queue.enqueue_many(&to_enqueue, ports.trace.as_ref()).await {
             tracing::warn!(%error, "bulk enqueue incomplete; the events stay pending for the sweep");
         }
     }

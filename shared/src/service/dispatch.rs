@@ -15,16 +15,19 @@ use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use crate::domain::outbound::{envelope, outbound_of, Outbound};
 use crate::domain::retry::{retry_delay, MAX_ATTEMPTS};
 use crate::domain::subscription::Subscription;
+use crate::domain::trace::TraceContext;
 use crate::ports::{
     Delivery, DispatchRecord, DispatchState, DispatchStore, LedgerEntry, MessageAttributes, PendingMarker, Publisher,
     SendOutcome,
 };
 
-/// One dispatch message: the event, and how many times the queue has handed it over (1 on first receipt).
+/// One dispatch message: the event, how many times the queue has handed it over (1 on first receipt), and
+/// the trace of the request that stored the event (none when the recovery sweep enqueued it).
 #[derive(Debug, Clone)]
 pub struct DispatchItem {
     pub event: EventRef,
     pub receive_count: u32,
+    pub trace: Option<TraceContext>,
 }
 
 /// What to do with a dispatch message.
@@ -130,6 +133,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
                 entity_type: body.entity_type.to_owned(),
                 operation: body.operation.to_owned(),
                 event_name: body.event_name.map(str::to_owned),
+                traceparent: items[p.item].trace.map(|t| t.to_string()),
             };
             (serde_json::to_string(&body).expect("envelopes serialise"), attributes)
         })

@@ -15,17 +15,19 @@ use crate::domain::ids::{CustomerId, EventId, StoreId};
 use crate::domain::order::{decide, OrderCommand, OrderDecision};
 use crate::domain::store_settings::{StoreSettings, DEFAULT_RETENTION_DAYS};
 use crate::domain::subscription::{EntityType, Operation};
+use crate::domain::trace::TraceContext;
 use crate::domain::validation::FieldError;
 use crate::ports::{
     Commit, CommitOutcome, CustomerWrite, DispatchQueue, ErrorKind, IdGenerator, IngestStore, OrderWrite, Prefetched,
     StoreError,
 };
 
-/// The ports ingest uses, borrowed for one call.
+/// The ports ingest uses, borrowed for one call, and the call's trace, which goes with what it enqueues.
 pub struct IngestPorts<'a, S, Q> {
     pub store: &'a S,
     pub queue: &'a Q,
     pub ids: &'a dyn IdGenerator,
+    pub trace: Option<TraceContext>,
 }
 
 /// Settings of ingest, from the environment.
@@ -156,7 +158,7 @@ pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
     // Boxed: the resolution and commit state machine is large, and callers' stacks need not carry it.
     let stored = Box::pin(store_event(ports.store, ports.ids, store, input, now, config, None)).await?;
     if let Some(event) = &stored.to_enqueue {
-        if let Err(error) = ports.queue.enqueue(event).await {
+        if let Err(error) = ports.queue.enqueue(event, ports.trace.as_ref()).await {
             tracing::warn!(event_id = %event.event_id, %error, "enqueue failed; the event stays pending for the sweep");
         }
     }

@@ -48,7 +48,7 @@ pub async fn sweep<S: PendingEvents + Sync, Q: DispatchQueue + Sync>(
     let mut report = SweepReport::default();
     // A batch at a time, so one failed send leaves the others enqueued and postponed.
     for chunk in stalled.chunks(ENQUEUE_BATCH) {
-        if let Err(error) = queue.enqueue_many(chunk).await {
+        if let Err(error) = queue.enqueue_many(chunk, None).await {
             tracing::warn!(%error, "re-enqueueing stalled events failed; the next sweep tries again");
             report.failed += chunk.len();
             continue;
