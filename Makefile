@@ -7,7 +7,7 @@ VENV ?= .venv
 SAM_VENV ?= .venv-sam
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 
-.PHONY: help run test lint fmt clippy lint-template unit integration api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package store queue receive venv clean
+.PHONY: help run test lint fmt clippy lint-template unit integration api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package deploy invoke store queue receive venv sam-venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
@@ -15,7 +15,9 @@ help:
 	@echo "make bench      measure cold start, CPU, AWS requests, memory, size, load: writes docs/PERFORMANCE.md"
 	@echo "make bench-bulk bulk vs the same events sent singly, on the local stack: wall time and requests"
 	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
-	@echo "make package    sam build of template.yaml"
+	@echo "make package    sam build of template.yaml (every function), with artifact sizes"
+	@echo "make deploy     guided sam deploy of what make package built (samconfig.toml)"
+	@echo "make invoke FN=… EVENT=…  one events/ fixture through a function of the stack of make run"
 	@echo "make store NAME=…   create a store and key in the local stack (or TABLE_NAME's table)"
 	@echo "make queue NAME=…      a subscriber queue in the local stack (prints its URL)"
 	@echo "make receive QUEUE=…   what arrived in that queue"
@@ -45,8 +47,11 @@ clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy -p collector-shared --no-default-features --lib --benches -- -D warnings
 
-lint-template: venv
+# cfn-lint from the test virtualenv, then `sam validate --lint` (SAM's transform, then cfn-lint on the
+# result); both must report nothing, warnings included.
+lint-template: venv sam-venv
 	$(VENV)/bin/cfn-lint template.yaml
+	SAM_CLI_TELEMETRY=0 AWS_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
 unit:
 	cargo test --workspace --lib --bins
@@ -109,16 +114,32 @@ build: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest --package bulk-ingest --package subscriptions --package dispatch --package scheduler --package jobs
 	@ls -l target/lambda/*/bootstrap
 
+sam-venv: $(SAM_VENV)/.installed
 $(SAM_VENV)/.installed: tools/requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r tools/requirements-sam.txt
 	touch $@
 
-# sam build runs `cargo lambda build` for each function (BuildMethod rust-cargolambda).
-package: venv $(SAM_VENV)/.installed
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 \
-	  $(SAM_VENV)/bin/sam build --beta-features --template template.yaml
-	@find .aws-sam/build -name bootstrap -exec ls -l {} \;
+# sam build runs `cargo lambda build --release` for each function (BuildMethod rust-cargolambda), with
+# cargo-lambda and zig from the pinned virtualenv; the build settings are samconfig.toml's.
+package: venv sam-venv
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+	@$(PYTHON) scripts/artifact_sizes.py .aws-sam/build
+
+# The first run asks for the stack name, region and parameters and saves the answers in samconfig.toml.
+deploy: sam-venv
+	@test -d .aws-sam/build || { echo "nothing built: run 'make package' first"; exit 2; }
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided
+
+# One events/ fixture, its {{PLACEHOLDERS}} filled (scripts/render_event.py), through a function of the
+# stack of `make run`.
+invoke: venv
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo 'usage: make invoke FN=ingest EVENT=events/ingest/custom-event.json [SUBSCRIPTION_ID=… JOB_ID=…]'; exit 2; }
+	@test -f .local/stack.env || { echo "no local stack: run 'make run' first"; exit 2; }
+	@$(VENV)/bin/python scripts/render_event.py "$(EVENT)" > .local/invoke-event.json
+	@set -a; . ./.local/stack.env; set +a; \
+	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda invoke "$(FN)" --data-file .local/invoke-event.json \
+	    --invoke-address 127.0.0.1 --invoke-port "$${BASE_URL##*:}"
 
 # Creates a store and a key in the stack of `make run` (.local/stack.env). Against a deployed stack:
 # `make store NAME=… DEPLOYED=1 TABLE_NAME=<the stack's TableName output>` with your AWS credentials.

@@ -1,7 +1,7 @@
 //! Test support: one moto server per test binary on a free port, resources provisioned from
 //! `template.yaml`, SDK clients that count their requests, and API Gateway v2 requests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -142,12 +142,20 @@ pub fn die_with_parent(command: &mut Command) {
 
 /// AWS requests made through clients built from [`Clients::config`], by operation: the `X-Amz-Target` of JSON
 /// protocols (`DynamoDB_20120810.GetItem`) or the `Action` of query protocols (SNS, STS).
+/// Alongside, the IAM actions each request needed ([`RequestLog::take_iam_actions`]).
 #[derive(Debug, Clone, Default)]
-pub struct RequestLog(Arc<Mutex<Vec<String>>>);
+pub struct RequestLog(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>);
 
 impl RequestLog {
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.0.lock().unwrap())
+    }
+
+    /// The IAM actions the requests since the last call needed, as a policy names them: a batch or a
+    /// transaction by its items' actions (`sqs:SendMessage`, `dynamodb:ConditionCheckItem`), a query of an
+    /// index as `dynamodb:Query index/<name>`.
+    pub fn take_iam_actions(&self) -> BTreeSet<String> {
+        std::mem::take(&mut *self.1.lock().unwrap()).into_iter().collect()
     }
 
     /// Operations only (`GetItem`, `Publish`), in order.
@@ -183,8 +191,82 @@ impl RequestLog {
             }
         };
         self.0.lock().unwrap().push(operation.clone());
+        let body = request.body().bytes().unwrap_or_default();
+        let target = request.headers().get("x-amz-target").unwrap_or(operation.as_str());
+        self.1.lock().unwrap().extend(iam_actions(target, body));
         operation
     }
+}
+
+/// The IAM actions a request with this `X-Amz-Target` (or query `Action`) and body needs.
+fn iam_actions(target: &str, body: &[u8]) -> Vec<String> {
+    let (service, operation) = target.rsplit_once('.').unwrap_or(("", target));
+    let json = || serde_json::from_slice::<Value>(body).unwrap_or(Value::Null);
+    match service {
+        "DynamoDB_20120810" => match operation {
+            "TransactWriteItems" => json()["TransactItems"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.as_object()?.keys().next().cloned())
+                .map(|kind| match kind.as_str() {
+                    "ConditionCheck" => "dynamodb:ConditionCheckItem".to_owned(),
+                    other => format!("dynamodb:{other}Item"),
+                })
+                .collect(),
+            "TransactGetItems" => vec!["dynamodb:GetItem".to_owned()],
+            "Query" | "Scan" => match json()["IndexName"].as_str() {
+                Some(index) => vec![format!("dynamodb:{operation} index/{index}")],
+                None => vec![format!("dynamodb:{operation}")],
+            },
+            _ => vec![format!("dynamodb:{operation}")],
+        },
+        "AmazonSQS" => vec![format!("sqs:{}", operation.trim_end_matches("Batch"))],
+        "TrentService" => vec![format!("kms:{operation}")],
+        _ => match operation {
+            "Publish" | "PublishBatch" => vec!["sns:Publish".to_owned()],
+            "AssumeRole" => vec!["sts:AssumeRole".to_owned()],
+            other => vec![format!("unknown:{other}")],
+        },
+    }
+}
+
+/// The IAM actions `template.yaml` grants the function resource `function` (`IngestFunction`), with the
+/// table's indexes named in its resources as `dynamodb:<action> index/<name>` for each of its DynamoDB
+/// actions. A plain reading of the template's regular layout, not a CloudFormation parser.
+pub fn granted_actions(function: &str) -> BTreeSet<String> {
+    let template = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
+    let heading = format!("  {function}:");
+    let mut lines = template.lines().skip_while(|line| *line != heading);
+    assert!(lines.next().is_some(), "{function} is in the template");
+    // The resource ends where the next one (two spaces of indent) or the next section (none) begins.
+    let block: String = lines
+        .take_while(|line| line.is_empty() || line.starts_with("   "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut actions = BTreeSet::new();
+    let mut indexes = Vec::new();
+    for word in block.split(|c: char| c.is_whitespace() || c == '"') {
+        let word = word.trim_start_matches('-');
+        if let Some((service, action)) = word.split_once(':') {
+            if ["dynamodb", "sqs", "sns", "kms", "sts"].contains(&service)
+                && !action.is_empty()
+                && action.chars().all(|c| c.is_ascii_alphabetic())
+            {
+                actions.insert(word.to_owned());
+            }
+        }
+        if let Some((_, index)) = word.split_once("/index/") {
+            indexes.push(index.to_owned());
+        }
+    }
+    let dynamodb: Vec<String> = actions.iter().filter(|a| a.starts_with("dynamodb:")).cloned().collect();
+    for action in dynamodb {
+        for index in &indexes {
+            actions.insert(format!("{action} index/{index}"));
+        }
+    }
+    actions
 }
 
 /// How [`RequestLog`] names the rate limiter's counter updates, so figures can show them apart.

@@ -13,6 +13,7 @@ mod erasure;
 mod esputnik;
 mod examples;
 mod faults;
+mod fixtures;
 mod identity;
 mod job_runs;
 mod jobs;
