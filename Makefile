@@ -123,7 +123,7 @@ $(SAM_VENV)/.installed: tools/requirements-sam.txt
 # sam build runs `cargo lambda build --release` for each function (BuildMethod rust-cargolambda), with
 # cargo-lambda and zig from the pinned virtualenv; the build settings are samconfig.toml's.
 package: venv sam-venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build $(SAM_BUILD_ARGS)
 	@$(PYTHON) scripts/artifact_sizes.py .aws-sam/build
 
 # The first run asks for the stack name, region and parameters and saves the answers in samconfig.toml.

@@ -25,7 +25,7 @@ def main() -> int:
     print(f"{'function':<24}{'bootstrap':>12}{'zipped':>12}")
     for function in functions:
         unzipped = sum(p.stat().st_size for p in function.rglob("*") if p.is_file())
-        print(f"{function.name:<24}{unzipped / 2**20:>10.1f} MB{zipped_size(function) / 2**20:>10.1f} MB")
+        print(f"{function.name:<24}{unzipped / 2**20:>9.1f} MiB{zipped_size(function) / 2**20:>9.1f} MiB")
     return 0
 
 

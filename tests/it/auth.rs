@@ -4,7 +4,7 @@ use integration_tests::{apigw_request, read_response};
 use serde_json::json;
 use shared::domain::api_key::Scope;
 use shared::ports::RandomIds;
-use shared::service::admin::{create_store, issue_key};
+use shared::service::admin::{create_store, issue_key, list_keys, revoke_key};
 
 use crate::support::Fixture;
 
@@ -113,4 +113,50 @@ async fn when_problem_is_returned_should_not_echo_the_key() {
     let response = f.handler.handle(request).await;
     let text = String::from_utf8(response.body().as_ref().to_vec()).unwrap();
     assert!(!text.contains(&f.key[3..]), "{text}");
+}
+
+#[tokio::test]
+async fn when_a_key_is_rotated_should_list_both_then_refuse_the_revoked_one_only() {
+    let f = Fixture::new().await;
+    let now = chrono::Utc::now();
+    let new = issue_key(&f.table, &RandomIds, &f.store_id, vec![Scope::EventsWrite], now)
+        .await
+        .expect("a second key");
+    let listed = list_keys(&f.table, &f.store_id).await.expect("the store's keys");
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[1].key_id, new.record.key_id);
+    assert_eq!(listed[1].scopes, vec![Scope::EventsWrite]);
+    let old_id = listed[0].key_id.clone();
+
+    let (other_store, _) = f.other_tenant_key().await;
+    assert!(
+        revoke_key(&f.table, &other_store, &old_id).await.is_err(),
+        "another store cannot name this store's key"
+    );
+    revoke_key(&f.table, &f.store_id, &old_id).await.expect("revoked");
+    assert!(
+        revoke_key(&f.table, &f.store_id, &old_id).await.is_err(),
+        "already revoked"
+    );
+
+    // A fresh instance (no key cache): the revoked key is refused, the new one works.
+    let fresh = f.handler_with(f.table.clone(), f.dispatch_queue());
+    let headers = |key: &str| {
+        [
+            ("authorization", format!("Bearer {key}")),
+            ("content-type", "application/json".into()),
+        ]
+    };
+    let send = |key: String| {
+        let headers = headers(&key);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        apigw_request("POST", &f.path(), &headers, Some(&body()))
+    };
+    assert_eq!(read_response(fresh.handle(send(f.key.clone())).await).0, 401);
+    assert_eq!(read_response(fresh.handle(send(new.plaintext.clone())).await).0, 202);
+    let left = list_keys(&f.table, &f.store_id).await.unwrap();
+    assert_eq!(
+        left.iter().map(|k| k.key_id.as_str()).collect::<Vec<_>>(),
+        [new.record.key_id.as_str()]
+    );
 }

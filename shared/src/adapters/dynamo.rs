@@ -13,7 +13,6 @@ use serde::Serialize;
 
 use super::errors::{permanent, sdk_error};
 use super::keys::{self, OWNED_BY, PENDING_SHARD, PENDING_SINCE, PK, SK};
-use crate::domain::api_key::ApiKeyRecord;
 use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::entity_state::EntityState;
@@ -173,7 +172,7 @@ impl DynamoTable {
         Ok(output.item)
     }
 
-    async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), StoreError> {
+    pub(super) async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -344,15 +343,6 @@ impl DynamoTable {
         self.put_new(
             "create store",
             item_of("store item", keys::store(&store.store_id), store)?,
-        )
-        .await
-    }
-
-    /// Stores a key record; fails if the hash exists.
-    pub async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
-        self.put_new(
-            "put api key",
-            item_of("api key item", keys::api_key(&record.key_hash), record)?,
         )
         .await
     }

@@ -25,6 +25,14 @@ pub fn store(store: &StoreId) -> (String, &'static str) {
     (format!("STORE#{store}"), "STORE")
 }
 
+/// A key's entry in its store's list of keys, by key id: how a key is listed and revoked without its hash.
+pub fn store_key(store: &StoreId, key_id: &str) -> (String, String) {
+    (format!("STORE#{store}"), format!("KEY#{key_id}"))
+}
+
+/// The sort-key prefix of a store's key entries.
+pub const STORE_KEY_PREFIX: &str = "KEY#";
+
 /// The store's request count in one second (epoch `window`); a partition per second, so no key is hot for
 /// long, and each expires a minute later.
 pub fn rate_window(store: &StoreId, window: i64) -> (String, &'static str) {

@@ -10,6 +10,7 @@ pub mod entity_table;
 pub mod erasure_table;
 pub mod errors;
 pub mod job_table;
+pub mod key_table;
 pub mod keys;
 pub mod kms;
 pub mod publisher;

@@ -3,6 +3,8 @@
 //! ```text
 //! storeadmin create-store <name> [scope,scope…]   new store + a key; prints JSON with the key (shown once)
 //! storeadmin issue-key <storeId> [scope,scope…]    another key for a store
+//! storeadmin list-keys <storeId>                   the store's keys: id, scopes, creation time (never the key)
+//! storeadmin revoke-key <storeId> <keyId>          the key stops authenticating (within 60 s everywhere)
 //! storeadmin set-rate-limit <storeId> <perSecond>  the store's requests per second (default 100)
 //! storeadmin set-retention <storeId> <days>        how long its events are kept (default 395)
 //! ```
@@ -12,9 +14,10 @@ use shared::adapters::{aws_config, dynamo::DynamoTable};
 use shared::domain::api_key::Scope;
 use shared::domain::ids::StoreId;
 use shared::ports::{Clock, RandomIds, SystemClock};
-use shared::service::admin::{create_store, issue_key, set_rate_limit, set_retention};
+use shared::service::admin::{create_store, issue_key, list_keys, revoke_key, set_rate_limit, set_retention};
 
 const USAGE: &str = "usage: storeadmin create-store <name> [scopes] | storeadmin issue-key <storeId> [scopes] | \
+                     storeadmin list-keys <storeId> | storeadmin revoke-key <storeId> <keyId> | \
                      storeadmin set-rate-limit <storeId> <perSecond> | storeadmin set-retention <storeId> <days>";
 
 #[tokio::main(flavor = "current_thread")]
@@ -32,6 +35,23 @@ async fn run(args: Vec<String>) -> Result<(), String> {
     };
     let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
     let table = DynamoTable::new(aws_sdk_dynamodb::Client::new(&aws_config().await), table_name);
+    if let "list-keys" | "revoke-key" = command {
+        let store = StoreId::parse(target).map_err(|e| e.to_string())?;
+        let output = if command == "list-keys" {
+            let keys = list_keys(&table, &store).await.map_err(|e| e.to_string())?;
+            let keys: Vec<_> = keys
+                .iter()
+                .map(|k| serde_json::json!({"keyId": k.key_id, "scopes": k.scopes, "createdAt": k.created_at}))
+                .collect();
+            serde_json::json!({"storeId": store, "keys": keys})
+        } else {
+            let key_id = args.get(2).ok_or(USAGE)?;
+            revoke_key(&table, &store, key_id).await?;
+            serde_json::json!({"storeId": store, "revoked": key_id})
+        };
+        println!("{output:#}");
+        return Ok(());
+    }
     if let "set-rate-limit" | "set-retention" = command {
         let store = StoreId::parse(target).map_err(|e| e.to_string())?;
         let value: u32 = args.get(2).and_then(|n| n.parse().ok()).ok_or(USAGE)?;

@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 use chrono::{DateTime, Utc};
 
 use crate::adapters::dynamo::{DynamoTable, StoreRecord};
-use crate::domain::api_key::{IssuedKey, Scope};
+use crate::domain::api_key::{ApiKeyRecord, IssuedKey, Scope};
 use crate::domain::ids::StoreId;
 use crate::domain::rate_limit::PER_SECOND_RANGE;
 use crate::domain::store_settings::RETENTION_DAYS_RANGE;
@@ -78,4 +78,18 @@ pub async fn issue_key(
     let key = IssuedKey::new(ids.secret(), store.clone(), scopes, now);
     table.put_api_key(&key.record).await?;
     Ok(key)
+}
+
+/// `store`'s keys, oldest first.
+pub async fn list_keys(table: &DynamoTable, store: &StoreId) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    table.api_keys(store).await
+}
+
+/// Revokes `store`'s key `key_id`; an error when the store has no such key (another store's key included).
+pub async fn revoke_key(table: &DynamoTable, store: &StoreId, key_id: &str) -> Result<(), String> {
+    match table.revoke_api_key(store, key_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!("store {store} has no key {key_id}")),
+        Err(error) => Err(error.to_string()),
+    }
 }
