@@ -43,7 +43,10 @@ def sqs_event(messages, queue_arn, region):
         "receiptHandle": m["ReceiptHandle"],
         "body": m["Body"],
         "attributes": m.get("Attributes", {}),
-        "messageAttributes": {},
+        # As the event source mapping hands them over: the trace context travels here.
+        "messageAttributes": {name: {"stringValue": a.get("StringValue"), "dataType": a["DataType"],
+                                     "stringListValues": [], "binaryListValues": []}
+                              for name, a in m.get("MessageAttributes", {}).items()},
         "md5OfBody": m["MD5OfBody"],
         "eventSource": "aws:sqs",
         "eventSourceARN": queue_arn,
@@ -82,14 +85,15 @@ def main():
             except (urllib.error.URLError, OSError) as error:
                 log(f"scheduler invocation failed: {error}")
         received = sqs.receive_message(QueueUrl=args.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       MessageSystemAttributeNames=["All"])
+                                       MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"])
         messages = received.get("Messages", [])
         if not messages:
             continue
         # The batching window: gather what else is visible, up to the template's BatchSize.
         while len(messages) < BATCH_SIZE:
             more = sqs.receive_message(QueueUrl=args.queue_url, MaxNumberOfMessages=min(10, BATCH_SIZE - len(messages)),
-                                       MessageSystemAttributeNames=["All"]).get("Messages", [])
+                                       MessageSystemAttributeNames=["All"],
+                                       MessageAttributeNames=["All"]).get("Messages", [])
             if not more:
                 break
             messages.extend(more)
