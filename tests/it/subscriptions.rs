@@ -198,7 +198,7 @@ async fn when_credentials_and_signing_secrets_are_set_should_never_return_log_or
     let stored = format!("{:?}", stored.items());
     let logged = logs.text();
     assert!(
-        logged.contains("endpoint=\"subscriptions\""),
+        logged.contains("\"endpoint\":\"subscriptions\""),
         "the handlers did log: {}",
         logged
             .lines()
