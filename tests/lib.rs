@@ -127,6 +127,17 @@ fn start_moto(port: u16) -> u32 {
     pid
 }
 
+/// Every Lambda function of the workspace by its crate name, which is also its binary's and its `events/`
+/// directory's name.
+pub const FUNCTIONS: [&str; 6] = [
+    "ingest",
+    "bulk-ingest",
+    "subscriptions",
+    "jobs",
+    "dispatch",
+    "scheduler",
+];
+
 /// Makes the child of `command` get SIGKILL when this process ends, however it ends: no server outlives a
 /// test or benchmark run.
 pub fn die_with_parent(command: &mut Command) {

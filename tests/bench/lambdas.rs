@@ -400,14 +400,7 @@ fn main() {
     let stack = Stack::new();
     stack.subscribe_a_queue();
     let mut functions = serde_json::Map::new();
-    for function in [
-        "ingest",
-        "bulk-ingest",
-        "subscriptions",
-        "jobs",
-        "dispatch",
-        "scheduler",
-    ] {
+    for function in integration_tests::FUNCTIONS {
         eprintln!("cold starts: {function}");
         functions.insert(function.to_owned(), cold_starts(&stack, function));
     }

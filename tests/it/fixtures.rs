@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::SqsEvent;
-use integration_tests::{granted_actions, read_response, repo_root};
+use integration_tests::{granted_actions, read_response, repo_root, FUNCTIONS};
 use lambda_http::request::LambdaRequest;
 use serde_json::{json, Value};
 use shared::domain::trace::TraceContext;
@@ -40,15 +40,6 @@ const HTTP_FIXTURES: &[(&str, u16)] = &[
     ("jobs/delete.json", 204),
 ];
 const OTHER_FIXTURES: &[&str] = &["dispatch/sqs-batch.json", "scheduler/tick.json"];
-/// The function directories of `events/`; `bodies/` holds request bodies, not invocation events.
-const FUNCTIONS: &[&str] = &[
-    "ingest",
-    "bulk-ingest",
-    "subscriptions",
-    "jobs",
-    "dispatch",
-    "scheduler",
-];
 
 /// The fixture `name` with each `{{KEY}}` replaced; every placeholder must have a value.
 fn render(name: &str, values: &BTreeMap<&str, String>) -> String {
@@ -140,6 +131,7 @@ fn every_function_has_fixtures_and_every_fixture_is_run() {
     listed.extend(OTHER_FIXTURES.iter().map(|name| (*name).to_owned()));
     listed.sort();
     let mut found = Vec::new();
+    // One directory per function; `events/bodies/` holds request bodies, not invocation events.
     for function in FUNCTIONS {
         let dir = repo_root().join("events").join(function);
         let files: Vec<_> = std::fs::read_dir(&dir)

@@ -172,7 +172,7 @@ impl DynamoTable {
         Ok(output.item)
     }
 
-    pub(super) async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), StoreError> {
+    async fn put_new(&self, operation: &'static str, item: Item) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
