@@ -6,13 +6,13 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::SqsEvent;
-use integration_tests::{granted_actions, read_response, repo_root, FUNCTIONS};
+use integration_tests::{read_response, repo_root, FUNCTIONS};
 use lambda_http::request::LambdaRequest;
 use serde_json::{json, Value};
 use shared::domain::trace::TraceContext;
 
 use crate::pipeline::{create_job, jobs_handler, scheduler, Pipeline, WebhookReceiver};
-use crate::support::Fixture;
+use crate::support::{assert_granted, Fixture};
 
 /// Every API Gateway fixture, in the order they run (later ones use what earlier ones made), and the status
 /// its handler must answer.
@@ -65,16 +65,9 @@ fn resource_of(fixture: &str) -> &'static str {
     }
 }
 
-/// Fails unless the template grants `fixture`'s function every IAM action the requests since the last call
-/// needed (a function lacking one fails in AWS with AccessDenied, which moto does not check).
-fn assert_granted(f: &Fixture, fixture: &str) {
-    let used = f.clients.log.take_iam_actions();
-    let granted = granted_actions(resource_of(fixture));
-    let missing: Vec<&String> = used.difference(&granted).collect();
-    assert!(
-        missing.is_empty(),
-        "{fixture}: template.yaml does not grant {missing:?} (grants {granted:?})"
-    );
+/// [`assert_granted`] for the function whose fixture `fixture` is.
+fn assert_fixture_granted(f: &Fixture, fixture: &str) {
+    assert_granted(f, resource_of(fixture), fixture);
 }
 
 fn api_gateway_request(name: &str, values: &BTreeMap<&str, String>) -> lambda_http::Request {
@@ -166,7 +159,7 @@ async fn when_each_api_gateway_fixture_is_invoked_should_answer_as_its_route_pro
         };
         let (status, body) = read_response(response);
         assert_eq!(status, *expected, "{name}: {body}");
-        assert_granted(&f, name);
+        assert_fixture_granted(&f, name);
         match *name {
             "bulk-ingest/bulk-events.json" => assert_eq!(body["summary"]["accepted"], 3, "{body}"),
             "ingest/erase-customer.json" | "ingest/erase-customer-by-email.json" => {
@@ -221,7 +214,7 @@ async fn when_the_dispatch_fixture_is_invoked_should_deliver_its_events_and_fail
     assert_eq!(poison.len(), 1, "the fixture has one poison record");
     f.clients.log.take_iam_actions();
     let response = p.dispatcher.handle(batch, "fixture").await;
-    assert_granted(&f, "dispatch/sqs-batch.json");
+    assert_fixture_granted(&f, "dispatch/sqs-batch.json");
     let failed: Vec<String> = response
         .batch_item_failures
         .iter()
@@ -258,7 +251,7 @@ async fn when_the_scheduled_event_fixture_arrives_should_run_the_jobs_that_are_d
     let sendgrid = WebhookReceiver::start().await;
     f.clients.log.take_iam_actions();
     let report = scheduler(&f, &sendgrid.base()).tick().await.expect("a tick");
-    assert_granted(&f, "scheduler/tick.json");
+    assert_fixture_granted(&f, "scheduler/tick.json");
     assert_eq!(
         (report.jobs.due, report.jobs.ran, report.jobs.failed),
         (1, 1, 0),

@@ -8,7 +8,7 @@ use integration_tests::read_response;
 use serde_json::{json, Value};
 use shared::ports::JobStore;
 
-use crate::pipeline::{scheduler, WebhookReceiver};
+use crate::pipeline::{checked_tick, scheduler, WebhookReceiver};
 use crate::support::Fixture;
 
 async fn esputnik(f: &Fixture, body: Value) {
@@ -97,7 +97,7 @@ async fn when_a_viewed_product_is_back_in_stock_should_mail_the_viewer_once_with
 
     let tick = scheduler(&f, &base);
     f.clock.advance(Duration::minutes(61));
-    assert_eq!(tick.tick().await.unwrap().jobs.ran, 1);
+    assert_eq!(checked_tick(&f, &tick).await.jobs.ran, 1);
     let mails = sent(&receiver);
     assert_eq!(mails.len(), 1, "{mails:?}");
     let (to, data) = &mails[0];
@@ -120,7 +120,7 @@ async fn when_a_viewed_product_is_back_in_stock_should_mail_the_viewer_once_with
 
     // The next hour: still in stock, but the frequency cap holds the same mail back.
     f.clock.advance(Duration::hours(1));
-    assert_eq!(tick.tick().await.unwrap().jobs.ran, 1);
+    assert_eq!(checked_tick(&f, &tick).await.jobs.ran, 1);
     assert!(sent(&receiver).is_empty());
     assert_eq!(f.table.job_runs(&f.store_id, &id, 5).await.unwrap()[0].messages_sent, 0);
 }
@@ -179,7 +179,7 @@ async fn when_prices_drop_carts_wait_and_wishlists_wait_should_mail_each_audienc
     let abandoned = job(&f, "ABANDONED_CART").await;
     let reminder = job(&f, "WISHLIST_REMINDER").await;
     f.clock.advance(Duration::minutes(61));
-    assert_eq!(scheduler(&f, &base).tick().await.unwrap().jobs.ran, 3);
+    assert_eq!(checked_tick(&f, &scheduler(&f, &base)).await.jobs.ran, 3);
     let mails = sent(&receiver);
     let to = |email: &str| mails.iter().find(|(t, _)| t == email).map(|(_, d)| d.clone());
     let drop = to("bargain@example.com").expect("the viewer hears of the drop");

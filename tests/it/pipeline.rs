@@ -23,7 +23,7 @@ use shared::service::notifications::{NotificationConfig, NotificationRunner};
 use shared::service::sweep::SweepConfig;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::support::{create_queue, hex_id, Fixture};
+use crate::support::{assert_granted, create_queue, hex_id, Fixture};
 
 pub type Dispatcher = dispatch::Handler<DynamoTable, AwsPublisher, SqsDispatchQueue>;
 
@@ -77,6 +77,14 @@ pub fn scheduler(f: &Fixture, sendgrid_base: &str) -> Scheduler {
         sweep: SweepConfig::default(),
         jobs: TickConfig::default(),
     }
+}
+
+/// One scheduler tick, failing unless `template.yaml` grants the scheduler every AWS action it took.
+pub async fn checked_tick(f: &Fixture, scheduler: &Scheduler) -> scheduler::Tick {
+    f.clients.log.take_iam_actions();
+    let tick = scheduler.tick().await.expect("a tick");
+    assert_granted(f, "SchedulerFunction", "a scheduler tick");
+    tick
 }
 
 pub struct Pipeline<'a> {
@@ -236,7 +244,9 @@ impl<'a> Pipeline<'a> {
             .iter()
             .map(|r| r.message_id.clone().unwrap_or_default())
             .collect();
+        self.f.clients.log.take_iam_actions();
         let (response, counts) = self.dispatcher.handle_counted(event, "it-request").await;
+        assert_granted(self.f, "DispatchFunction", "a dispatch batch");
         for (id, receipt) in ids.iter().zip(receipts) {
             if !response.batch_item_failures.iter().any(|f| &f.item_identifier == id) {
                 self.f

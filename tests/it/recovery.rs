@@ -15,7 +15,7 @@ use shared::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use shared::domain::subscription::Subscription;
 use shared::ports::{DispatchRecord, DispatchState, DispatchStore, StoreError, SubscriptionStore};
 
-use crate::pipeline::{dispatcher, scheduler, Pipeline};
+use crate::pipeline::{checked_tick, dispatcher, scheduler, Pipeline};
 use crate::support::{Crash, FaultyStore, Fixture};
 
 /// Where dispatch dies.
@@ -180,20 +180,20 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
     // enqueuing (before postponing) only enqueues again next time.
     let sweeper = scheduler(&f, "http://127.0.0.1:9");
     assert_eq!(
-        sweeper.tick().await.unwrap().sweep.enqueued,
+        checked_tick(&f, &sweeper).await.sweep.enqueued,
         0,
         "nothing is stalled yet"
     );
     f.clock.advance(chrono::Duration::minutes(6));
     assert_eq!(
-        sweeper.tick().await.unwrap().sweep.enqueued,
+        checked_tick(&f, &sweeper).await.sweep.enqueued,
         2,
         "the two events that were never enqueued"
     );
     p.drain().await;
     f.clock.advance(chrono::Duration::minutes(6));
     assert_eq!(
-        sweeper.tick().await.unwrap().sweep.enqueued,
+        checked_tick(&f, &sweeper).await.sweep.enqueued,
         0,
         "nothing is pending any more"
     );

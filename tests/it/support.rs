@@ -431,6 +431,19 @@ impl CustomerErasure for FaultyStore {
     }
 }
 
+/// Fails unless `template.yaml` grants the function resource `function` (`DispatchFunction`) every IAM
+/// action the fixture's requests needed since the last `take_iam_actions`: a function lacking one fails in
+/// AWS with AccessDenied, which moto does not check. `what` names the step in the failure.
+pub fn assert_granted(f: &Fixture, function: &str, what: &str) {
+    let used = f.clients.log.take_iam_actions();
+    let granted = integration_tests::granted_actions(function);
+    let missing: Vec<&String> = used.difference(&granted).collect();
+    assert!(
+        missing.is_empty(),
+        "{what}: template.yaml does not grant {function} {missing:?} (grants {granted:?})"
+    );
+}
+
 pub fn hex_id() -> String {
     hex::encode(RandomIds.object_id(Utc::now()))
 }
