@@ -128,11 +128,14 @@ impl<'a> Pipeline<'a> {
         let mut headers = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
         headers.extend_from_slice(extra);
         let body = body.map(Value::to_string);
-        read_response(
+        self.f.clients.log.take_iam_actions();
+        let answer = read_response(
             self.subscriptions
                 .handle(apigw_request(method, path, &headers, body.as_deref()))
                 .await,
-        )
+        );
+        assert_granted(self.f, "SubscriptionsFunction", "a subscriptions request");
+        answer
     }
 
     pub async fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {

@@ -146,13 +146,17 @@ impl Fixture {
         self.post_with(&self.handler, body).await
     }
 
-    /// POSTs through another handler (one with a failing port, say) with this store's key.
+    /// POSTs through another handler (one with a failing port, say) with this store's key; fails unless the
+    /// template grants ingest every AWS action the request took.
     pub async fn post_with<S, Q>(&self, handler: &Handler<S, Q>, body: &Value) -> (u16, Value)
     where
         S: IngestStore + shared::ports::AdmissionStore + CustomerErasure + Sync,
         Q: DispatchQueue + Sync,
     {
-        read_response(handler.handle(self.json_post(&self.path(), body)).await)
+        self.clients.log.take_iam_actions();
+        let answer = read_response(handler.handle(self.json_post(&self.path(), body)).await);
+        assert_granted(self, "IngestFunction", "an ingest request");
+        answer
     }
 
     /// POSTs a bulk request with this store's key.
@@ -165,11 +169,14 @@ impl Fixture {
         S: IngestStore + shared::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
-        read_response(
+        self.clients.log.take_iam_actions();
+        let answer = read_response(
             handler
                 .handle(self.json_post(&format!("{}/bulk", self.path()), body))
                 .await,
-        )
+        );
+        assert_granted(self, "BulkIngestFunction", "a bulk request");
+        answer
     }
 
     /// A bulk handler over the same store and clock with other ports.
