@@ -5,9 +5,8 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Instant;
 
-use shared::adapters::sqs::TRACEPARENT_ATTRIBUTE;
 use shared::domain::event::EventRef;
-use shared::domain::trace::TraceContext;
+use shared::domain::trace::{TraceContext, TRACEPARENT};
 use shared::ports::{Clock, DispatchStore, IdGenerator, MessageVisibility, Publisher, RandomIds};
 use shared::service::dispatch::{dispatch, DispatchCounts, DispatchItem, ItemOutcome};
 
@@ -117,7 +116,7 @@ fn parse(record: &SqsMessage) -> Option<DispatchItem> {
         .unwrap_or(1);
     let trace = record
         .message_attributes
-        .get(TRACEPARENT_ATTRIBUTE)
+        .get(TRACEPARENT)
         .and_then(|attribute| attribute.string_value.as_deref())
         .and_then(TraceContext::parse)
         .map(|parent| parent.child(RandomIds.secret()));

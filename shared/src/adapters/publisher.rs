@@ -14,6 +14,7 @@ use futures::future::join_all;
 use super::kms::KmsSecretBox;
 use super::webhook::WebhookClient;
 use crate::domain::subscription::{AwsAccess, Destination, Subscription};
+use crate::domain::trace::TRACEPARENT;
 use crate::domain::webhook_signature::secret_key;
 use crate::ports::{Delivery, MessageAttributes, Publisher, SecretBox, SecretContext, SendOutcome};
 
@@ -381,7 +382,7 @@ fn named_attributes(attributes: &MessageAttributes) -> impl Iterator<Item = (&'s
         ("entityType", Some(attributes.entity_type.as_str())),
         ("operation", Some(attributes.operation.as_str())),
         ("eventName", attributes.event_name.as_deref()),
-        ("traceparent", attributes.traceparent.as_deref()),
+        (TRACEPARENT, attributes.traceparent.as_deref()),
     ]
     .into_iter()
     .filter_map(|(name, value)| Some((name, value?)))

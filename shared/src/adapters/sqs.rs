@@ -7,7 +7,7 @@ use aws_sdk_sqs::Client;
 
 use super::errors::{permanent, sdk_error};
 use crate::domain::event::EventRef;
-use crate::domain::trace::TraceContext;
+use crate::domain::trace::{TraceContext, TRACEPARENT};
 use crate::ports::{DispatchQueue, ErrorKind, MessageVisibility, StoreError};
 
 #[derive(Debug, Clone)]
@@ -39,10 +39,6 @@ const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Sends of entries that failed in a batch, before giving up on them (they stay pending for the sweep).
 const BATCH_ATTEMPTS: usize = 4;
 
-/// The name of the message attribute that carries the W3C `traceparent` from ingest to dispatch and on to
-/// subscribers' queues and topics.
-pub const TRACEPARENT_ATTRIBUTE: &str = "traceparent";
-
 fn attributes(
     event: &EventRef,
     trace: Option<&TraceContext>,
@@ -52,7 +48,7 @@ fn attributes(
         ("eventId".to_owned(), string_attribute(event.event_id.as_str())?),
     ]);
     if let Some(trace) = trace {
-        attributes.insert(TRACEPARENT_ATTRIBUTE.to_owned(), string_attribute(&trace.to_string())?);
+        attributes.insert(TRACEPARENT.to_owned(), string_attribute(&trace.to_string())?);
     }
     Ok(attributes)
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
 use crate::domain::network::is_public;
+use crate::domain::trace::TRACEPARENT;
 use crate::domain::webhook_signature::sign;
 use crate::ports::SendOutcome;
 
@@ -80,7 +81,7 @@ impl WebhookClient {
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature);
         if let Some(traceparent) = traceparent {
-            request = request.header("traceparent", traceparent);
+            request = request.header(TRACEPARENT, traceparent);
         }
         let sent = request.body(body.to_owned()).send().await;
         match sent {

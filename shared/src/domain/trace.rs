@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+/// The W3C name of the trace context: the HTTP header ingest reads and webhooks carry, and the message
+/// attribute of the dispatch queue and of SQS and SNS deliveries.
+pub const TRACEPARENT: &str = "traceparent";
+
 /// One hop of a trace: the trace it belongs to, the span that made this hop, and the trace flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceContext {

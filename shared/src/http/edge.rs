@@ -17,7 +17,7 @@ use super::request_scope::{current_trace, within, RequestScope};
 use crate::domain::api_key::Scope;
 use crate::domain::ids::StoreId;
 use crate::domain::subscription_input::DestinationPolicy;
-use crate::domain::trace::TraceContext;
+use crate::domain::trace::{TraceContext, TRACEPARENT};
 use crate::ports::{AdmissionStore, Clock, DispatchQueue, IdGenerator, IngestStore, RandomIds};
 use crate::service::ingest::{IngestConfig, IngestPorts};
 
@@ -30,9 +30,9 @@ pub fn request_id(request: &Request) -> Option<String> {
 }
 
 /// The request's hop of the trace: a child of the `traceparent` it brought, else a new trace.
-pub fn trace_of(headers: &HeaderMap) -> TraceContext {
+fn trace_of(headers: &HeaderMap) -> TraceContext {
     let sent = headers
-        .get("traceparent")
+        .get(TRACEPARENT)
         .and_then(|v| v.to_str().ok())
         .and_then(TraceContext::parse);
     match sent {
