@@ -2,7 +2,10 @@
 //! holds however many instances run. An instance takes permits from the counter in leases: one at a time
 //! when its traffic is light, up to [`MAX_LEASE`] when it keeps using them up, so a busy instance asks the
 //! counter about once per ten requests. A permit leased and not used in its second is lost; the counter
-//! therefore never admits more than the limit, and refuses a little early at worst.
+//! therefore never admits more than the limit, and refuses a little early at worst. While an instance is
+//! already asking the counter for a store, its other requests ask for themselves alone: concurrent requests
+//! growing their leases at once would take many times what the instance uses, and refuse a store under its
+//! limit.
 
 use std::collections::HashMap;
 
@@ -47,6 +50,9 @@ struct Lease {
     counted: u32,
     /// Permits asked for last time.
     size: u32,
+    /// Requests of this instance waiting for the counter's answer. One dropped while waiting stays counted:
+    /// the instance then asks for single permits, never for more than it uses.
+    asking: u32,
 }
 
 /// One instance's leases, by store.
@@ -65,6 +71,14 @@ impl Leases {
         let weight = effective_weight(weight, limit);
         let cap = weight.max((limit / 10).min(MAX_LEASE));
         let Some(lease) = self.0.get_mut(store) else {
+            let asking = Lease {
+                window,
+                left: 0,
+                counted: 0,
+                size: 0,
+                asking: 1,
+            };
+            self.keep(store, asking);
             return Decision::Take {
                 window,
                 permits: weight,
@@ -80,10 +94,12 @@ impl Leases {
             }
         }
         let size = match window - lease.window {
+            _ if lease.asking > 0 => weight,
             0 => lease.size.saturating_mul(2),
             1 => lease.size,
             _ => weight,
         };
+        lease.asking += 1;
         Decision::Take {
             window,
             permits: size.clamp(weight, cap),
@@ -106,6 +122,7 @@ impl Leases {
             left: permits.saturating_sub(weight),
             counted,
             size: permits,
+            asking: self.asking(store).saturating_sub(1),
         };
         self.keep(store, lease);
         status(limit, &lease)
@@ -123,18 +140,32 @@ impl Leases {
         limit: u32,
     ) -> Result<u32, RateStatus> {
         let weight = effective_weight(weight, limit);
+        let retry = permits > weight && counted.saturating_add(weight) <= limit;
         let lease = Lease {
             window,
             left: 0,
             counted,
             size: weight,
+            // A retry is still asking.
+            asking: self.asking(store).saturating_sub(u32::from(!retry)),
         };
         self.keep(store, lease);
-        if permits > weight && counted.saturating_add(weight) <= limit {
+        if retry {
             Ok(weight)
         } else {
             Err(status(limit, &lease))
         }
+    }
+
+    /// A request stopped waiting for the counter without an answer (the counter failed).
+    pub fn abandoned(&mut self, store: &StoreId) {
+        if let Some(lease) = self.0.get_mut(store) {
+            lease.asking = lease.asking.saturating_sub(1);
+        }
+    }
+
+    fn asking(&self, store: &StoreId) -> u32 {
+        self.0.get(store).map_or(0, |lease| lease.asking)
     }
 }
 
@@ -244,6 +275,35 @@ mod tests {
                 remaining: 62,
                 ..status
             })
+        );
+    }
+
+    #[test]
+    fn when_requests_ask_the_counter_at_once_should_grow_the_lease_only_when_none_is_waiting() {
+        let mut leases = Leases::default();
+        leases.granted(&store(), 3, 1, 1, 1, 100);
+        assert_eq!(
+            leases.decide(&store(), 3_100, 100, 1),
+            take(3, 2),
+            "the first asks for more"
+        );
+        for _ in 0..20 {
+            assert_eq!(
+                leases.decide(&store(), 3_200, 100, 1),
+                take(3, 1),
+                "the others for themselves"
+            );
+        }
+        leases.granted(&store(), 3, 2, 1, 4, 100);
+        leases.refused(&store(), 3, 1, 1, 200, 100).unwrap_err();
+        leases.abandoned(&store());
+        for _ in 0..18 {
+            leases.granted(&store(), 3, 1, 1, 24, 100);
+        }
+        assert_eq!(
+            leases.decide(&store(), 3_300, 100, 1),
+            take(3, 2),
+            "nobody waits: growing again"
         );
     }
 

@@ -68,6 +68,7 @@ impl RateLimiter {
                 Ok(taken) => taken,
                 Err(error) => {
                     tracing::warn!(%error, "rate limit counter unavailable; request admitted");
+                    self.leases.lock().expect("leases lock").abandoned(id);
                     return Ok(settings);
                 }
             };
