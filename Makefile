@@ -6,12 +6,14 @@ PYTHON ?= python3
 VENV ?= .venv
 SAM_VENV ?= .venv-sam
 CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
+# Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: help run test lint fmt clippy lint-template unit integration api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package deploy invoke store queue receive venv sam-venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
-	@echo "make test       fmt, clippy, template lint, unit and integration tests, a short fuzz run"
+	@echo "make test       fmt, clippy, template lint, unit and integration tests, a fixed-seed fuzz pass"
 	@echo "make bench      measure cold start, CPU, AWS requests, memory, size, load: writes docs/PERFORMANCE.md"
 	@echo "make bench-bulk bulk vs the same events sent singly, on the local stack: wall time and requests"
 	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
@@ -22,7 +24,7 @@ help:
 	@echo "make queue NAME=…      a subscriber queue in the local stack (prints its URL)"
 	@echo "make receive QUEUE=…   what arrived in that queue"
 	@echo "make openapi    regenerate docs/openapi.json from the code"
-	@echo "make fuzz       every request parser under cargo fuzz, FUZZ_SECONDS (300) each"
+	@echo "make fuzz       every request parser under cargo fuzz at random, FUZZ_SECONDS (300) each; make test runs a fixed-seed pass"
 	@echo "make api-test   schemathesis against the handlers, API_EXAMPLES (200) per operation; make test runs 20"
 	@echo "make faults     the fault-injection run at FAULT_EVENTS (2000) events; make test runs 300"
 
@@ -72,33 +74,31 @@ faults: venv
 	FAULT_EVENTS=$(FAULT_EVENTS) VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it faults -- --nocapture
 
 # cargo fuzz on the machine's stable toolchain: RUSTC_BOOTSTRAP=1 lets it pass the sanitizer flags it needs.
-# cargo-fuzz itself is built once into .tools/ at a pinned version. `make test` runs each target briefly.
+# cargo-fuzz itself is built once into .tools/ at a pinned version. Every target in shared/fuzz/fuzz_targets/
+# runs (scripts/fuzz.sh). `make test` runs each from its committed seeds and regression cases with a fixed
+# seed and a fixed number of executions, so a commit always gets the same verdict; `make fuzz` explores at
+# random for FUZZ_SECONDS each. A finding fails either and names the saved input: commit it to
+# shared/fuzz/regressions/<target>/ with the fix.
 CARGO_FUZZ_VERSION := 0.13.1
 CARGO_FUZZ := $(CURDIR)/.tools/bin/cargo-fuzz
-FUZZ_TARGETS := redo_event bulk_envelope esputnik_event entity_event subscription_body job_body schedule_expression
 FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_RUNS ?= 50000
 
 $(CARGO_FUZZ):
 	cargo install --quiet --locked --root .tools cargo-fuzz --version $(CARGO_FUZZ_VERSION)
 
 fuzz: $(CARGO_FUZZ)
-	cd shared && for target in $(FUZZ_TARGETS); do \
-	  mkdir -p fuzz/corpus/$$target && \
-	  RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) run $$target fuzz/corpus/$$target fuzz/seeds/$$target -- \
-	    -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
-	    | grep -E '^(stat::number_of_executed_units|Done|==[0-9]+==|SUMMARY|thread)' | sed "s/^/$$target: /" ; \
-	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
-	done
+	CARGO_FUZZ=$(CARGO_FUZZ) scripts/fuzz.sh explore $(FUZZ_SECONDS)
 
-fuzz-smoke:
-	$(MAKE) fuzz FUZZ_SECONDS=10
+fuzz-smoke: $(CARGO_FUZZ)
+	CARGO_FUZZ=$(CARGO_FUZZ) scripts/fuzz.sh smoke $(FUZZ_SMOKE_RUNS)
 
 # CPU is measured in the release profile on the pure domain (no SDK to compile); the request counts and the
 # harness that drives the release binaries reuse the test profile `make test` builds. Builds run one after
 # another: run side by side on 2 cores they took longer (25 min against 22). Old figures are removed first:
 # the report never mixes runs.
 bench: build
-	rm -rf target/bench target/criterion
+	rm -rf $(TARGET_DIR)/bench $(TARGET_DIR)/criterion
 	cargo bench -p collector-shared --no-default-features --bench hot_paths -- --warm-up-time 1 --measurement-time 3
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it should_cost
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --bench lambdas
@@ -112,7 +112,7 @@ openapi:
 
 build: venv
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest --package bulk-ingest --package subscriptions --package dispatch --package scheduler --package jobs
-	@ls -l target/lambda/*/bootstrap
+	@ls -l $(TARGET_DIR)/lambda/*/bootstrap
 
 sam-venv: $(SAM_VENV)/.installed
 $(SAM_VENV)/.installed: tools/requirements-sam.txt
@@ -139,18 +139,17 @@ invoke: venv
 	@$(VENV)/bin/python scripts/render_event.py "$(EVENT)" > .local/invoke-event.json
 	@set -a; . ./.local/stack.env; set +a; \
 	  PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda invoke "$(FN)" --data-file .local/invoke-event.json \
-	    --invoke-address 127.0.0.1 --invoke-port "$${BASE_URL##*:}"
+	    --invoke-address 127.0.0.1 --invoke-port "$${WATCH_URL##*:}"
 
 # Creates a store and a key in the stack of `make run` (.local/stack.env). Against a deployed stack:
 # `make store NAME=… DEPLOYED=1 TABLE_NAME=<the stack's TableName output>` with your AWS credentials.
 store:
 	@test -n "$(NAME)" || { echo 'usage: make store NAME="My store"'; exit 2; }
-	@cargo build --quiet -p collector-shared --bin storeadmin
 	@if [ -z "$(DEPLOYED)" ]; then \
 	  test -f .local/stack.env || { echo "no local stack: run 'make run' first (or pass DEPLOYED=1)"; exit 2; }; \
 	  set -a; . ./.local/stack.env; set +a; \
 	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
-	fi; target/debug/storeadmin create-store "$(NAME)"
+	fi; cargo run --quiet -p collector-shared --bin storeadmin -- create-store "$(NAME)"
 
 # Subscriber queues in the stack of `make run`, for trying subscriptions without an AWS CLI.
 queue receive: venv

@@ -3,12 +3,13 @@
 
 * the SQS event source mapping of the dispatch function: long-polls the dispatch queue, hands batches of up
   to 100 messages to `dispatch` as a real SQS event, deletes what succeeded and leaves each message of
-  `batchItemFailures` to its visibility timeout (which dispatch may have shortened for a retry);
+  `batchItemFailures` to its visibility timeout (which dispatch may have shortened for a retry); a failed
+  invocation leaves the whole batch;
 * the EventBridge rule of the scheduler: invokes `scheduler` every --tick seconds (the recovery sweep).
 
 Functions are invoked through cargo lambda watch's Lambda invoke API.
 
-    local_triggers.py --invoke http://127.0.0.1:9000 --queue-url URL [--tick 60]
+    local_triggers.py --invoke http://127.0.0.1:9001 --queue-url URL [--tick 60] [--wait 1]
 """
 import argparse
 import datetime
@@ -71,6 +72,7 @@ def main():
     parser.add_argument("--invoke", required=True, help="base URL of cargo lambda watch")
     parser.add_argument("--queue-url", required=True, help="the dispatch queue")
     parser.add_argument("--tick", type=int, default=60, help="seconds between scheduler invocations")
+    parser.add_argument("--wait", type=int, default=1, help="seconds each long poll of the queue waits")
     parser.add_argument("--region", default="us-east-1")
     args = parser.parse_args()
 
@@ -84,7 +86,7 @@ def main():
                 log(f"scheduler: {json.dumps(invoke(args.invoke, 'scheduler', scheduled_event(args.region)))}")
             except (urllib.error.URLError, OSError) as error:
                 log(f"scheduler invocation failed: {error}")
-        received = sqs.receive_message(QueueUrl=args.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+        received = sqs.receive_message(QueueUrl=args.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=args.wait,
                                        MessageSystemAttributeNames=["All"], MessageAttributeNames=["All"])
         messages = received.get("Messages", [])
         if not messages:
@@ -100,8 +102,11 @@ def main():
         try:
             answer = invoke(args.invoke, "dispatch", sqs_event(messages, queue_arn, args.region)) or {}
         except (urllib.error.URLError, OSError) as error:
+            answer = {"errorMessage": str(error)}
+        if "errorType" in answer or "errorMessage" in answer:
             # As in AWS: a failed invocation fails the whole batch; its messages return after the timeout.
-            log(f"dispatch invocation failed ({error}); {len(messages)} messages return after their visibility timeout")
+            log(f"dispatch invocation failed ({answer.get('errorMessage')}); "
+                f"{len(messages)} messages return after their visibility timeout")
             continue
         failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]

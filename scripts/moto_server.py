@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""moto server with every request handled atomically: the local AWS of `make run` and the tests.
+"""moto server with every DynamoDB request handled atomically: the local AWS of `make run` and the tests.
 
 Why not plain `moto_server`:
 - moto's TransactWriteItems backs up the whole table before it starts and, when a condition fails, restores
   that backup. Under moto's threaded server that undoes the writes other requests made in between (lost
-  events, resurrected records), something DynamoDB never does. Holding one lock per request makes each API
-  call atomic, which is what DynamoDB guarantees; connections stay concurrent, so client-side races (read,
-  decide, conditional write) are still exercised.
+  events, resurrected records), something DynamoDB never does. Holding one lock per DynamoDB request makes
+  each of its API calls atomic, which is what DynamoDB guarantees (reads take it too: a query must not see a
+  transaction half applied, nor iterate a table another thread is changing); connections stay concurrent,
+  so client-side races (read, decide, conditional write) are still exercised. Only DynamoDB takes the lock:
+  every other service runs as moto's threaded server runs it, so an SQS long poll (`WaitTimeSeconds`) never
+  holds up a DynamoDB call.
 - That whole-table backup is also never freed (memory grows with every transaction times the table's size:
   gigabytes in a benchmark), and copying the table on every transaction makes each one slower as the table
   grows. With requests serialised, every condition can be judged before anything is written: a transaction
@@ -82,10 +85,18 @@ def transactions_without_leaked_backups():
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
-def serialized(app):
+def is_dynamodb(environ):
+    """DynamoDB's JSON protocol names its target (`DynamoDB_20120810.PutItem`); DynamoDB Streams shares the
+    backend's tables."""
+    return environ.get("HTTP_X_AMZ_TARGET", "").startswith(("DynamoDB_", "DynamoDBStreams_"))
+
+
+def dynamodb_serialized(app):
     lock = threading.Lock()
 
     def handle(environ, start_response):
+        if not is_dynamodb(environ):
+            return app(environ, start_response)
         with lock:
             # Consume the response inside the lock: WSGI apps may do their work lazily while iterating.
             return list(app(environ, start_response))
@@ -102,7 +113,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     transactions_without_leaked_backups()
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, serialized(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(args.host, args.port, dynamodb_serialized(app), threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = ROOT / "target"
+# Cargo's target directory, wherever CARGO_TARGET_DIR puts it (relative to the repo, as cargo reads it).
+TARGET = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
 FUNCTIONS = ["ingest", "bulk-ingest", "subscriptions", "jobs", "dispatch", "scheduler"]
 
 INIT_TARGET_MS = 25
@@ -26,6 +27,8 @@ RSS_TARGET_MB = 40
 BINARY_TARGET_MB = 12
 ZIP_TARGET_MB = 5
 FULL_EVENT_TARGET_US = 50
+# A job request stays in the milliseconds whatever its schedule: the bounded search is judged well inside that.
+NEVER_RUNS_TARGET_US = 1000
 
 CRITERION = [
     ("ingest/redo_full_example", "Parse + validate + normalise the spec's `full_example` (Redo)", 1),
@@ -33,6 +36,8 @@ CRITERION = [
     ("ingest/bulk_of_100_full_examples", "Bulk envelope of 100 full examples: envelope, sizes, each event", 100),
     ("dispatch/render_and_match_100_subscriptions",
      "Dispatch: the event's messages matched against 100 subscriptions, each matching body rendered", 1),
+    ("jobs/job_whose_schedule_never_runs",
+     "A job body whose schedule never runs: five years of days searched, then the 400", 1),
 ]
 
 # (figure file, what it is, target per unit or None, unit)
@@ -206,6 +211,10 @@ def cpu_section(summary):
         if bench_id == "ingest/redo_full_example":
             summary.append(("CPU for one full event (parse, validate, normalise)", f"< {FULL_EVENT_TARGET_US} µs",
                             f"{point / 1000:.1f} µs", point / 1000 < FULL_EVENT_TARGET_US))
+        if bench_id == "jobs/job_whose_schedule_never_runs":
+            summary.append(("CPU for a job whose schedule never runs (the longest schedule search)",
+                            f"< {NEVER_RUNS_TARGET_US} µs", f"{point / 1000:.1f} µs",
+                            point / 1000 < NEVER_RUNS_TARGET_US))
     return lines
 
 

@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # `make run`: the whole system on this machine. moto as the local AWS, resources from template.yaml, a demo
-# store and key, and the real function binaries under `cargo lambda watch` at their production paths.
-# Ctrl-C stops everything this script started.
+# store and key, the real function binaries under `cargo lambda watch`, and in front of them a local API
+# gateway with template.yaml's routes. Ctrl-C stops everything this script started; so does any helper
+# ending, after saying which one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/supervise.sh
 
 PORT="${PORT:-9000}"
+WATCH_PORT="${WATCH_PORT:-9001}"
 MOTO_PORT="${MOTO_PORT:-5000}"
 SENDGRID_PORT="${SENDGRID_PORT:-5600}"
 VENV="$(cd "${VENV:-.venv}" && pwd)"
 STATE=.local
 mkdir -p "$STATE"
 
-pids=()
 stop() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  stop_helpers
   echo "stopped."
 }
 trap stop INT TERM EXIT
@@ -26,16 +27,15 @@ wait_for_port() {
   for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done
   echo "nothing listens on port $1 after 60 s; see $STATE/*.log" >&2; return 1
 }
-for p in "$PORT" "$MOTO_PORT" "$SENDGRID_PORT"; do
-  port_free "$p" || { echo "port $p is in use; choose others with PORT=… MOTO_PORT=… SENDGRID_PORT=…" >&2; exit 1; }
+for p in "$PORT" "$WATCH_PORT" "$MOTO_PORT" "$SENDGRID_PORT"; do
+  port_free "$p" || { echo "port $p is in use; choose others with PORT=… WATCH_PORT=… MOTO_PORT=… SENDGRID_PORT=…" >&2; exit 1; }
 done
 
 echo "building the functions (the first build takes a few minutes)…"
 cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p jobs -p collector-shared --bins
 
 echo "starting the local AWS (moto) on 127.0.0.1:$MOTO_PORT…"
-"$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1 &
-pids+=($!)
+start moto "$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1
 wait_for_port "$MOTO_PORT"
 
 export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
@@ -55,17 +55,20 @@ ENV
 
 echo "starting a local SendGrid stand-in on 127.0.0.1:$SENDGRID_PORT (requests logged to $STATE/sendgrid.log)…"
 : >"$STATE/sendgrid.log"
-"$VENV/bin/python" scripts/sendgrid_receiver.py --port "$SENDGRID_PORT" --log "$STATE/sendgrid.log" &
-pids+=($!)
+start sendgrid-stand-in "$VENV/bin/python" scripts/sendgrid_receiver.py --port "$SENDGRID_PORT" --log "$STATE/sendgrid.log"
 TABLE_NAME=$(sed -n 's/^TABLE_NAME=//p' "$STATE/functions.env")
 DISPATCH_QUEUE_URL=$(sed -n 's/^DISPATCH_QUEUE_URL=//p' "$STATE/functions.env")
 
-TABLE_NAME="$TABLE_NAME" target/debug/storeadmin create-store "Demo store" >"$STATE/demo-store.json"
+# Through cargo, which knows where its target directory is (CARGO_TARGET_DIR or not); built above.
+TABLE_NAME="$TABLE_NAME" cargo run --quiet -p collector-shared --bin storeadmin -- create-store "Demo store" \
+  >"$STATE/demo-store.json"
 read -r STORE_ID API_KEY < <("$VENV/bin/python" -c \
   'import json,sys; d=json.load(open(sys.argv[1])); print(d["storeId"], d["apiKey"])' "$STATE/demo-store.json")
 BASE_URL="http://127.0.0.1:$PORT"
+WATCH_URL="http://127.0.0.1:$WATCH_PORT"
 cat >"$STATE/stack.env" <<ENV
 BASE_URL=$BASE_URL
+WATCH_URL=$WATCH_URL
 STORE_ID=$STORE_ID
 API_KEY=$API_KEY
 AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL
@@ -73,16 +76,19 @@ TABLE_NAME=$TABLE_NAME
 DISPATCH_QUEUE_URL=$DISPATCH_QUEUE_URL
 ENV
 
-echo "starting the functions under cargo lambda watch on $BASE_URL…"
-PATH="$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$PORT" --env-file "$STATE/functions.env" \
-  >"$STATE/watch.log" 2>&1 &
-pids+=($!)
+echo "starting the functions under cargo lambda watch on $WATCH_URL…"
+start cargo-lambda-watch env PATH="$VENV/bin:$PATH" cargo lambda watch -A 127.0.0.1 -P "$WATCH_PORT" \
+  --env-file "$STATE/functions.env" >"$STATE/watch.log" 2>&1
+wait_for_port "$WATCH_PORT"
+
+echo "starting the local API gateway (template.yaml's routes) on $BASE_URL…"
+start local-gateway "$VENV/bin/python" scripts/local_gateway.py --port "$PORT" --invoke "$WATCH_URL" \
+  >"$STATE/gateway.log" 2>&1
 wait_for_port "$PORT"
 
 echo "starting the local event source mapping (dispatch queue → dispatch) and scheduler ticks…"
-"$VENV/bin/python" scripts/local_triggers.py --invoke "$BASE_URL" --queue-url "$DISPATCH_QUEUE_URL" --tick 60 \
-  >"$STATE/triggers.log" 2>&1 &
-pids+=($!)
+start local-triggers "$VENV/bin/python" scripts/local_triggers.py --invoke "$WATCH_URL" \
+  --queue-url "$DISPATCH_QUEUE_URL" --tick 60 >"$STATE/triggers.log" 2>&1
 
 cat <<INFO
 
@@ -91,7 +97,8 @@ The event collector is running.
   store id   $STORE_ID
   API key    $API_KEY   (shown once; also in $STATE/stack.env)
   local AWS  $AWS_ENDPOINT_URL   (table $TABLE_NAME)
-  logs       $STATE/watch.log (functions), $STATE/triggers.log (dispatch, scheduler ticks),
+  logs       $STATE/watch.log (functions), $STATE/gateway.log (requests), $STATE/triggers.log (dispatch,
+             scheduler ticks),
              $STATE/sendgrid.log (the email notification jobs would send), $STATE/moto.log
 
 Send an event:
@@ -110,4 +117,4 @@ Subscribe a queue to every custom event (the README also shows webhooks), send a
 Another store and key:  make store NAME="My store"
 Ctrl-C stops everything.
 INFO
-wait -n "${pids[@]}"
+watch_helpers

@@ -44,7 +44,17 @@ pub fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-fn venv() -> PathBuf {
+/// Cargo's target directory: `CARGO_TARGET_DIR` when set (relative to the repo, as cargo reads it from a
+/// command run there), else `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => repo_root().join(dir),
+        None => repo_root().join("target"),
+    }
+}
+
+/// The project virtualenv (`VENV`, else `.venv`).
+pub fn venv() -> PathBuf {
     std::env::var_os("VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".venv"))
@@ -87,14 +97,14 @@ pub fn local_aws() -> &'static LocalAws {
     })
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port()
 }
 
-/// Spawns moto (`scripts/moto_server.py`: one request at a time, as atomic as DynamoDB) from a thread that lives as long as the process, with the parent-death signal set, so the
+/// Spawns moto (`scripts/moto_server.py`: one DynamoDB request at a time, as atomic as DynamoDB) from a thread that lives as long as the process, with the parent-death signal set, so the
 /// server stops when the test binary exits however it exits.
 fn start_moto(port: u16) -> u32 {
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -116,15 +126,20 @@ fn start_moto(port: u16) -> u32 {
         .recv()
         .expect("the moto thread answers")
         .expect("moto_server starts (run `make venv` first)");
+    wait_for_port(port, "moto");
+    pid
+}
+
+/// Waits up to 60 s for `what` to listen on `port`.
+pub fn wait_for_port(port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(
             Instant::now() < deadline,
-            "moto did not listen on port {port} within 60 s"
+            "{what} did not listen on port {port} within 60 s"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    pid
 }
 
 /// Every Lambda function of the workspace by its crate name, which is also its binary's and its `events/`
@@ -498,7 +513,7 @@ pub fn read_response(response: Response<Body>) -> (u16, Value) {
 /// for docs/PERFORMANCE.md. `per` is what the figure is divided by (events, or delivered messages);
 /// `rate_limit` the limiter's counter updates, shown apart from `operations`.
 pub fn record_request_figure(figure: &str, operations: &BTreeMap<String, usize>, per: usize, rate_limit: usize) {
-    let dir = repo_root().join("target/bench/requests");
+    let dir = target_dir().join("bench/requests");
     std::fs::create_dir_all(&dir).expect("target/ is writable");
     let requests: usize = operations.values().sum();
     let figure_json = serde_json::json!({

@@ -15,6 +15,7 @@ use shared::domain::esputnik::parse_esputnik;
 use shared::domain::event::{IdentityOutcome, StoredEvent};
 use shared::domain::identity::MatchedBy;
 use shared::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
+use shared::domain::job::parse_job;
 use shared::domain::outbound::{envelope, outbound_of};
 use shared::domain::subscription::{AwsAccess, Destination, EntityType, Subscription};
 use shared::domain::validation::Pointer;
@@ -184,6 +185,17 @@ fn hot_paths(c: &mut Criterion) {
         b.iter(|| render_and_match(black_box(&event), &customer, black_box(&subs)))
     });
     dispatch.finish();
+
+    // A job body whose schedule matches no day: the whole five-year horizon is searched before the 400.
+    let never = json!({"notification": "BACK_IN_STOCK", "schedule": "cron(0 0 30 2 ? *)", "time_zone": "Europe/Kyiv",
+                       "template_id": "d-0123456789abcdef0123456789abcdef"});
+    assert!(parse_job(&never, now()).is_err(), "the bench's schedule never runs");
+    let mut jobs = c.benchmark_group("jobs");
+    jobs.throughput(Throughput::Elements(1));
+    jobs.bench_function("job_whose_schedule_never_runs", |b| {
+        b.iter(|| parse_job(black_box(&never), now()))
+    });
+    jobs.finish();
 }
 
 criterion_group!(benches, hot_paths);

@@ -3,7 +3,9 @@
 
 #[cfg(feature = "aws")]
 pub mod adapters;
+pub mod config;
 pub mod domain;
+pub mod fuzzing;
 #[cfg(feature = "aws")]
 pub mod http;
 pub mod ports;

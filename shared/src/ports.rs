@@ -104,7 +104,7 @@ pub enum CustomerWrite {
 #[derive(Debug, Clone)]
 pub struct Commit {
     pub event: StoredEvent,
-    /// Put unless a live record holds the key (a record whose `expires_at` has passed is overwritten).
+    /// Put unless a live record holds the key (a record whose `dedupe_until` has passed is overwritten).
     pub dedupe: Option<DedupeRecord>,
     pub customer: Option<CustomerWrite>,
     /// Identifiers newly claimed for `event.customer_id`; each fails the commit if someone owns it.
@@ -192,6 +192,14 @@ pub trait IngestStore {
         &self,
         store: &StoreId,
         id: &EventId,
+    ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
+
+    /// The latest event of the store stored with `unique_id` (a custom event's `uniqueId`, an entity event's
+    /// `id`), found through its dedupe record, which lives as long as the event; never another store's.
+    fn event_by_unique_id(
+        &self,
+        store: &StoreId,
+        unique_id: &str,
     ) -> impl Future<Output = Result<Option<StoredEvent>, StoreError>> + Send;
 
     /// Writes the event (marked pending dispatch), its dedupe record, the customer, the claims, the order and

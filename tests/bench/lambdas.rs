@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use integration_tests::{apigw_event, local_aws, repo_root, Clients};
+use integration_tests::{apigw_event, local_aws, target_dir, Clients};
 use runtime_api::RuntimeApi;
 use serde_json::{json, Value};
 use shared::adapters::dynamo::DynamoTable;
@@ -45,7 +45,7 @@ struct Stack {
 }
 
 fn bootstrap(function: &str) -> PathBuf {
-    let path = repo_root().join("target/lambda").join(function).join("bootstrap");
+    let path = target_dir().join("lambda").join(function).join("bootstrap");
     assert!(path.exists(), "{} is missing: run `make build` first", path.display());
     path
 }
@@ -413,7 +413,7 @@ fn main() {
         "functions": functions,
         "load": {"single": single, "bulk": bulk},
     });
-    let out = repo_root().join("target/bench");
+    let out = target_dir().join("bench");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("lambdas.json"), serde_json::to_string_pretty(&report).unwrap()).unwrap();
     println!("{}", serde_json::to_string_pretty(&report).unwrap());

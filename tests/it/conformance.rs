@@ -11,7 +11,7 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Response};
 use tokio::io::{AsyncWriteExt, BufReader};
 
-use crate::pipeline::{jobs_handler, read_http_request, Pipeline};
+use crate::pipeline::{read_http_request, HttpFunctions};
 use crate::support::Fixture;
 
 fn wire(response: Response<Body>) -> Vec<u8> {
@@ -29,8 +29,7 @@ fn wire(response: Response<Body>) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_schemathesis_sends_generated_requests_should_answer_as_documented() {
     let f: &'static Fixture = Box::leak(Box::new(Fixture::new().await));
-    let p: &'static Pipeline<'static> = Box::leak(Box::new(Pipeline::new(f)));
-    let jobs: &'static jobs::Handler<_> = Box::leak(Box::new(jobs_handler(f)));
+    let functions = HttpFunctions::leaked(f);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -51,15 +50,16 @@ async fn when_schemathesis_sends_generated_requests_should_answer_as_documented(
                         continue;
                     };
                     let path = target.split('?').next().unwrap_or_default();
-                    let response = if path.ends_with("/events/bulk") {
-                        f.bulk.handle(request).await
+                    let function = if path.ends_with("/events/bulk") {
+                        "bulk-ingest"
                     } else if path.starts_with("/api/v1/event-subscription") {
-                        p.subscriptions.handle(request).await
+                        "subscriptions"
                     } else if path.starts_with("/api/v1/jobs") {
-                        jobs.handle(request).await
+                        "jobs"
                     } else {
-                        f.handler.handle(request).await
+                        "ingest"
                     };
+                    let response = functions.handle(function, request).await;
                     if stream.get_mut().write_all(&wire(response)).await.is_err() {
                         break;
                     }

@@ -63,7 +63,7 @@ async fn when_the_window_has_passed_should_accept_the_key_again_even_before_ttl_
         .advance(chrono::Duration::days(7) - chrono::Duration::seconds(1));
     assert_eq!(f.post(&order("o-3", 10)).await.1["status"], "duplicate");
     f.clock.advance(chrono::Duration::seconds(2));
-    // The record is still in the table (moto, like DynamoDB, has not deleted it); expiresAt decides.
+    // The record is still in the table (moto, like DynamoDB, has not deleted it); dedupeUntil decides.
     assert_eq!(f.count("UNIQUE").await, 1);
     let (status, again) = f.post(&order("o-3", 11)).await;
     assert_eq!((status, again["status"].as_str()), (202, Some("accepted")), "{again}");

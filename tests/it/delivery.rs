@@ -162,7 +162,7 @@ async fn when_the_same_dispatch_message_is_processed_twice_should_deliver_once()
     let queue = p.sqs_subscriber(json!({"eventNames": ["*"]})).await;
     f.post(&order("o-6", "once@example.com")).await;
     let (event, receipts) = p.receive_batch().await.unwrap();
-    let (first, counts) = p.dispatcher.handle_counted(event.clone(), "it-request").await;
+    let (first, counts) = p.dispatcher.handle_counted(event.clone(), "it-request").await.unwrap();
     assert!(first.batch_item_failures.is_empty());
     assert_eq!(counts.delivered, 1);
     // SQS hands the same message over again (the delete was lost, say).
@@ -183,7 +183,7 @@ async fn when_one_batch_names_the_same_event_twice_should_deliver_once_and_settl
     let mut copy = event.records[0].clone();
     copy.message_id = Some("copy".to_owned());
     event.records.push(copy);
-    let (response, counts) = p.dispatcher.handle_counted(event, "it-request").await;
+    let (response, counts) = p.dispatcher.handle_counted(event, "it-request").await.unwrap();
     assert!(
         response.batch_item_failures.is_empty(),
         "{:?}",
@@ -229,6 +229,31 @@ async fn when_a_message_is_poison_should_fail_alone() {
         .collect();
     assert_eq!(failed, poison, "only the poison message is reported");
     assert_eq!(p.received(&queue).await.len(), 1, "its neighbour was delivered");
+}
+
+#[tokio::test]
+async fn when_a_failed_record_has_no_message_id_should_fail_the_whole_batch() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let queue = p.sqs_subscriber(json!({"eventNames": ["*"]})).await;
+    f.post(&order("o-7b", "unnamed@example.com")).await;
+    let (mut event, _) = p.receive_batch().await.expect("the event is queued");
+    // A poison record SQS cannot be told about: unlisted, it would count as done and be deleted.
+    let mut unnamed = event.records[0].clone();
+    unnamed.message_id = None;
+    unnamed.body = Some("{not json".to_owned());
+    event.records.push(unnamed);
+    let failed = p.dispatcher.handle(event, "it-request").await;
+    assert_eq!(
+        failed,
+        Err(dispatch::UnnamedFailures(1)),
+        "the invocation fails, so SQS redelivers the batch"
+    );
+    assert_eq!(
+        p.received(&queue).await.len(),
+        1,
+        "the named neighbour was still delivered"
+    );
 }
 
 #[tokio::test]
@@ -337,7 +362,7 @@ async fn when_a_full_batch_is_dispatched_should_cost_a_fixed_number_of_aws_reque
     let (event, _) = p.receive_up_to(100).await.unwrap();
     assert_eq!(event.records.len(), 100);
     f.clients.log.take();
-    let (_, counts) = p.dispatcher.handle_counted(event, "it-request").await;
+    let (_, counts) = p.dispatcher.handle_counted(event, "it-request").await.unwrap();
     assert_eq!(counts.delivered, 200);
     // Per batch: one query of the store's subscriptions, one batched read of the events; per destination and
     // 10 messages one send; the 300 ledger and marker updates in 4 transactions (an event's 3 updates are never

@@ -249,3 +249,76 @@ async fn when_the_same_id_comes_again_should_dedupe_and_reads_should_stay_within
         (400, Some("/event_payload/base64_encoded_payload_json"))
     );
 }
+
+#[tokio::test]
+async fn when_an_event_is_read_by_the_id_its_client_sent_should_find_it_within_the_tenant() {
+    let f = Fixture::new().await;
+    let event = entity_event("client id/1 é", "PRICE", "P9", "CREATE", json!({"price": 3}), json!({}));
+    let (status, created) = post(&f, &event).await;
+    assert_eq!(status, 201, "{created}");
+    let by_client_id = "client%20id%2F1%20%C3%A9";
+    let (status, read) = get(&f, &f.key, by_client_id, &[]).await;
+    assert_eq!(status, 200, "{read}");
+    assert_eq!(read["eventId"], created["eventId"]);
+    assert_eq!(read["id"], "client id/1 é");
+    let (_, other_key) = f.other_tenant_key().await;
+    assert_eq!(
+        get(&f, &other_key, by_client_id, &[]).await.0,
+        404,
+        "not across tenants"
+    );
+    // A Redo event's uniqueId shares the key space, but is no entity event.
+    f.post(&json!({"eventName": "Order Placed", "uniqueId": "redo-1", "customer": {"email": "r@example.com"}}))
+        .await;
+    assert_eq!(get(&f, &f.key, "redo-1", &[]).await.0, 404);
+    for hostile in ["%FF", &"a".repeat(300), "unknown"] {
+        assert_eq!(get(&f, &f.key, hostile, &[]).await.0, 404, "{hostile}");
+    }
+
+    // After the dedupe window the id may name a new event: the read finds the latest.
+    f.clock.advance(chrono::Duration::days(8));
+    let (status, newer) = post(
+        &f,
+        &entity_event("client id/1 é", "PRICE", "P9", "UPDATE", json!({"price": 2}), json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{newer}");
+    assert_eq!(get(&f, &f.key, by_client_id, &[]).await.1["eventId"], newer["eventId"]);
+    let first_id = created["eventId"].as_str().unwrap();
+    assert_eq!(
+        get(&f, &f.key, first_id, &[]).await.0,
+        200,
+        "the first is still there by its eventId"
+    );
+}
+
+#[tokio::test]
+async fn when_a_customer_entity_event_creates_the_customer_should_send_one_customer_created() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let queue = p
+        .sqs_subscriber(json!({"entityType": "CUSTOMER", "subscribeCreate": true, "subscribeChange": true}))
+        .await;
+    let (status, created) = post(
+        &f,
+        &entity_event(
+            "c-1",
+            "CUSTOMER",
+            "C-1",
+            "CREATE",
+            json!({"email": "new@example.com", "firstName": "Ada"}),
+            json!({"email": "new@example.com"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    p.drain().await;
+    let got: Vec<Value> = p.received(&queue).await.into_iter().map(|(e, _)| e).collect();
+    let types: Vec<&str> = got.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        ["customer.created"],
+        "one message per (event, subscription, type): {got:?}"
+    );
+    assert_eq!(got[0]["id"], created["eventId"]);
+}

@@ -201,11 +201,11 @@ async fn settle(p: &Pipeline<'_>, faulty: &Faulty, rng: &Rng, deaths: &AtomicUsi
                 .iter()
                 .map(|r| r.message_id.clone().unwrap_or_default())
                 .collect();
-            let Some((response, _)) =
-                invocation(rng, deaths, faulty.dispatcher.handle_counted(batch, "it-request")).await
+            let Some(answer) = invocation(rng, deaths, faulty.dispatcher.handle_counted(batch, "it-request")).await
             else {
                 continue;
             };
+            let (response, _) = answer.expect("every record has a messageId");
             for (id, receipt) in ids.iter().zip(&receipts) {
                 if !response.batch_item_failures.iter().any(|f| &f.item_identifier == id) {
                     let sqs = &p.f.clients.sqs;
@@ -374,7 +374,7 @@ async fn when_aws_fails_and_invocations_die_at_random_should_store_once_and_deli
         "duplicateDeliveries": duplicates, "sendSeconds": sent_in.as_secs(), "settleSeconds": settled_in.as_secs(),
         "byOperation": injected});
     println!("fault run figures: {figures:#}");
-    let dir = integration_tests::repo_root().join("target/bench");
+    let dir = integration_tests::target_dir().join("bench");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("faults.json"), figures.to_string()).unwrap();
 }

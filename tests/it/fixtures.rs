@@ -213,7 +213,11 @@ async fn when_the_dispatch_fixture_is_invoked_should_deliver_its_events_and_fail
         .collect();
     assert_eq!(poison.len(), 1, "the fixture has one poison record");
     f.clients.log.take_iam_actions();
-    let response = p.dispatcher.handle(batch, "fixture").await;
+    let response = p
+        .dispatcher
+        .handle(batch, "fixture")
+        .await
+        .expect("the fixture's records are named");
     assert_fixture_granted(&f, "dispatch/sqs-batch.json");
     let failed: Vec<String> = response
         .batch_item_failures

@@ -169,3 +169,72 @@ async fn when_another_tenant_names_a_job_should_answer_404() {
         "untouched"
     );
 }
+
+#[tokio::test]
+async fn when_a_job_is_updated_with_its_id_in_the_body_should_replace_it_as_the_path_form_does() {
+    let f = Fixture::new().await;
+    let h = handler(&f);
+    let id = crate::pipeline::create_job(&f, &back_in_stock()).await;
+    let mut paused = back_in_stock();
+    paused["id"] = json!(id);
+    paused["is_active"] = json!(false);
+    let (status, updated) = call(&h, &f.key, "PUT", BASE, Some(&paused)).await;
+    assert_eq!(
+        (status, updated["is_active"].as_bool()),
+        (200, Some(false)),
+        "{updated}"
+    );
+    assert_eq!(updated["id"], json!(id));
+    assert_eq!(call(&h, &f.key, "GET", &format!("{BASE}/{id}"), None).await.1, updated);
+
+    let (status, problem) = call(&h, &f.key, "PUT", BASE, Some(&back_in_stock())).await;
+    assert_eq!(
+        (status, problem["errors"][0]["pointer"].as_str()),
+        (400, Some("/id")),
+        "{problem}"
+    );
+    let (_, other_key) = f.other_tenant_key().await;
+    assert_eq!(
+        call(&h, &other_key, "PUT", BASE, Some(&paused)).await.0,
+        404,
+        "not across tenants"
+    );
+    let mut unknown = paused.clone();
+    unknown["id"] = json!("665f1a2b3c4d5e6f7a8b9c0d");
+    assert_eq!(call(&h, &f.key, "PUT", BASE, Some(&unknown)).await.0, 404);
+    assert_eq!(call(&h, &f.key, "DELETE", BASE, None).await.0, 405);
+}
+
+#[tokio::test]
+async fn when_a_schedule_is_malformed_or_never_runs_should_answer_400_at_once() {
+    let f = Fixture::new().await;
+    let h = handler(&f);
+    for (schedule, says) in [
+        ("cron(, 0 * * ? *)", "the minute field ',' has an empty value"),
+        ("cron(0 0 30 2 ? *)", "never runs"),
+        (
+            "cron(0 5- * * ? *)",
+            "the hour field '5-' has a range '5-' without an end",
+        ),
+    ] {
+        let mut job = back_in_stock();
+        job["schedule"] = json!(schedule);
+        let (status, problem) = call(&h, &f.key, "POST", BASE, Some(&job)).await;
+        assert_eq!(status, 400, "{schedule}: {problem}");
+        assert_eq!(problem["errors"][0]["pointer"], "/schedule");
+        let detail = problem["errors"][0]["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{schedule}: {detail}");
+    }
+    // The fuzz finding itself, in the zone it was found with.
+    let mut kyiv = back_in_stock();
+    kyiv["schedule"] = json!("cron(, 0 * * ? *)");
+    kyiv["time_zone"] = json!("Europe/Kyiv");
+    let started = std::time::Instant::now();
+    assert_eq!(call(&h, &f.key, "POST", BASE, Some(&kyiv)).await.0, 400);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "answered in {:?}: the schedule search is bounded",
+        started.elapsed()
+    );
+    assert_eq!(call(&h, &f.key, "GET", BASE, None).await.1, json!([]), "nothing stored");
+}

@@ -17,6 +17,7 @@ mod fixtures;
 mod identity;
 mod job_runs;
 mod jobs;
+mod local_stack;
 mod notifications;
 mod observability;
 mod openapi;

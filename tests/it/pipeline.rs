@@ -51,6 +51,39 @@ pub fn jobs_handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
     })
 }
 
+/// Every HTTP function's handler over one fixture, by the function's name: what API Gateway invokes, for the
+/// servers that stand in for it on a loopback port.
+pub struct HttpFunctions {
+    f: &'static Fixture,
+    p: Pipeline<'static>,
+    jobs: jobs::Handler<DynamoTable>,
+}
+
+impl HttpFunctions {
+    /// Kept for the rest of the run: the servers' tasks borrow it.
+    pub fn leaked(f: &'static Fixture) -> &'static Self {
+        Box::leak(Box::new(Self {
+            f,
+            p: Pipeline::new(f),
+            jobs: jobs_handler(f),
+        }))
+    }
+
+    pub async fn handle(
+        &self,
+        function: &str,
+        request: lambda_http::Request,
+    ) -> lambda_http::Response<lambda_http::Body> {
+        match function {
+            "ingest" => self.f.handler.handle(request).await,
+            "bulk-ingest" => self.f.bulk.handle(request).await,
+            "subscriptions" => self.p.subscriptions.handle(request).await,
+            "jobs" => self.jobs.handle(request).await,
+            other => panic!("no HTTP function {other}"),
+        }
+    }
+}
+
 /// Creates a job through the API; its id.
 pub async fn create_job(f: &Fixture, body: &Value) -> String {
     let (status, created) = read_response(jobs_handler(f).handle(f.json_post("/api/v1/jobs", body)).await);
@@ -248,7 +281,11 @@ impl<'a> Pipeline<'a> {
             .map(|r| r.message_id.clone().unwrap_or_default())
             .collect();
         self.f.clients.log.take_iam_actions();
-        let (response, counts) = self.dispatcher.handle_counted(event, "it-request").await;
+        let (response, counts) = self
+            .dispatcher
+            .handle_counted(event, "it-request")
+            .await
+            .expect("every record has a messageId");
         assert_granted(self.f, "DispatchFunction", "a dispatch batch");
         for (id, receipt) in ids.iter().zip(receipts) {
             if !response.batch_item_failures.iter().any(|f| &f.item_identifier == id) {

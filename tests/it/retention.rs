@@ -16,6 +16,11 @@ const DAY: i64 = 24 * 60 * 60;
 
 /// `expiresAt` of every item in the partition `pk` whose sort key starts with `sk_prefix`.
 async fn expiries(f: &Fixture, pk: &str, sk_prefix: &str) -> Vec<i64> {
+    numbers(f, pk, sk_prefix, "expiresAt").await
+}
+
+/// The number `attribute` of every item in the partition `pk` whose sort key starts with `sk_prefix`.
+async fn numbers(f: &Fixture, pk: &str, sk_prefix: &str, attribute: &str) -> Vec<i64> {
     let items = f
         .clients
         .dynamodb
@@ -31,9 +36,9 @@ async fn expiries(f: &Fixture, pk: &str, sk_prefix: &str) -> Vec<i64> {
     items
         .items()
         .iter()
-        .map(|item| match item.get("expiresAt") {
+        .map(|item| match item.get(attribute) {
             Some(AttributeValue::N(n)) => n.parse().unwrap(),
-            other => panic!("no expiresAt: {other:?}"),
+            other => panic!("no {attribute}: {other:?}"),
         })
         .collect()
 }
@@ -55,6 +60,10 @@ async fn when_a_store_sets_its_retention_should_expire_events_deliveries_and_ded
     // The dedupe window (7 days) is cut to the retention: no duplicate answer for an event that is gone.
     let dedupe_pk = format!("STORE#{}#UNIQUE#kept-1", f.store_id);
     assert_eq!(expiries(&f, &dedupe_pk, "DEDUPE").await, [received + 3 * DAY]);
+    assert_eq!(
+        numbers(&f, &dedupe_pk, "DEDUPE", "dedupeUntil").await,
+        [received + 3 * DAY]
+    );
 
     let (batch, receipts) = p.receive_batch().await.expect("the event is queued");
     let (_, counts) = p.deliver_batch(batch, &receipts).await;
@@ -69,6 +78,7 @@ async fn when_a_store_sets_its_retention_should_expire_events_deliveries_and_ded
 
 #[tokio::test]
 async fn when_a_store_sets_nothing_should_keep_events_395_days_and_dedupe_7() {
+    // The dedupe record blocks its key for 7 days and stays with its event, which can be found by that id.
     let f = Fixture::new().await;
     let (_, body) = f
         .post(&json!({"eventName": "Default", "uniqueId": "d-1", "customer": {"email": "d@example.com"}}))
@@ -77,7 +87,11 @@ async fn when_a_store_sets_nothing_should_keep_events_395_days_and_dedupe_7() {
     let received = event.received_at.timestamp();
     assert_eq!(event.expires_at, Some(received + 395 * DAY));
     let dedupe_pk = format!("STORE#{}#UNIQUE#d-1", f.store_id);
-    assert_eq!(expiries(&f, &dedupe_pk, "DEDUPE").await, [received + 7 * DAY]);
+    assert_eq!(
+        numbers(&f, &dedupe_pk, "DEDUPE", "dedupeUntil").await,
+        [received + 7 * DAY]
+    );
+    assert_eq!(expiries(&f, &dedupe_pk, "DEDUPE").await, [received + 395 * DAY]);
     assert!(set_retention(&f.table, &f.store_id, 0).await.is_err(), "at least a day");
     assert!(
         set_retention(&f.table, &f.store_id, 3_651).await.is_err(),

@@ -130,6 +130,22 @@ async fn when_another_tenant_names_a_subscription_should_answer_404_as_for_a_mis
         (status, problem["type"].as_str()),
         (403, Some("/problems/wrong-tenant"))
     );
+    // As the document has it, `X-TWC-Tenant: {Tenant Name}`: the store's name, in any letter case.
+    for name in ["test store", "Test Store", " TEST STORE "] {
+        assert_eq!(
+            p.api_with("GET", &item, None, &[("x-twc-tenant", name)]).await.0,
+            200,
+            "{name}"
+        );
+    }
+    let (other, _) = f.other_tenant_key().await;
+    for not_ours in ["other tenant", "test", other.as_str()] {
+        assert_eq!(
+            p.api_with("GET", &item, None, &[("x-twc-tenant", not_ours)]).await.0,
+            403,
+            "{not_ours}"
+        );
+    }
     assert_eq!(
         p.api_with("GET", BASE, None, &[("authorization", "Bearer nope")])
             .await

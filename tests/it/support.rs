@@ -400,6 +400,10 @@ impl IngestStore for FaultyStore {
         self.data.stored_event(store, id).await
     }
 
+    async fn event_by_unique_id(&self, store: &StoreId, unique_id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        self.data.event_by_unique_id(store, unique_id).await
+    }
+
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         let selected = self.only.as_ref().is_none_or(|name| *name == commit.event.event_name);
         let crashing = selected

@@ -1,6 +1,8 @@
 //! The dispatch function: an SQS batch of stored-event references in, per-message failures out
 //! (`ReportBatchItemFailures`). A message that cannot be read fails alone; a message whose deliveries failed
-//! transiently comes back after the retry schedule's delay.
+//! transiently comes back after the retry schedule's delay. A failed record that has no `messageId` cannot be
+//! reported, and an unreported record counts as done: then the whole invocation fails, so SQS hands every
+//! message of the batch back (the delivery ledger keeps what was already delivered from going out again).
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Instant;
@@ -25,17 +27,24 @@ where
     P: Publisher + Sync,
     Q: MessageVisibility + Sync,
 {
-    /// Handles one batch (the invocation `request_id`, for the log); never fails as a whole.
-    pub async fn handle(&self, event: SqsEvent, request_id: &str) -> SqsBatchResponse {
-        self.handle_counted(event, request_id).await.0
+    /// Handles one batch (the invocation `request_id`, for the log); fails as a whole only when a failed
+    /// record cannot be named.
+    pub async fn handle(&self, event: SqsEvent, request_id: &str) -> Result<SqsBatchResponse, UnnamedFailures> {
+        self.handle_counted(event, request_id)
+            .await
+            .map(|(response, _)| response)
     }
 
     /// [`Handler::handle`], with what was delivered. Writes one log line per message: the invocation's
     /// request id, the trace the message carried, store, event, outcome and the batch's duration (a batch is
     /// dispatched in a fixed number of round trips, so its messages finish together).
-    pub async fn handle_counted(&self, event: SqsEvent, request_id: &str) -> (SqsBatchResponse, DispatchCounts) {
+    pub async fn handle_counted(
+        &self,
+        event: SqsEvent,
+        request_id: &str,
+    ) -> Result<(SqsBatchResponse, DispatchCounts), UnnamedFailures> {
         let started = Instant::now();
-        let mut response = SqsBatchResponse::default();
+        let mut response = Failures::default();
         let mut items = Vec::new();
         let mut received: Vec<&SqsMessage> = Vec::new();
         let mut unreadable: Vec<&SqsMessage> = Vec::new();
@@ -99,11 +108,50 @@ where
             delivered = counts.delivered,
             failed = counts.failed,
             rejected = counts.rejected,
-            retried = response.batch_item_failures.len(),
+            retried = response.named.batch_item_failures.len(),
             "dispatched"
         );
-        (response, counts)
+        match response.unnamed {
+            0 => Ok((response.named, counts)),
+            unnamed => {
+                tracing::error!(unnamed, "failed records without a messageId: the whole batch fails");
+                Err(UnnamedFailures(unnamed))
+            }
+        }
     }
+}
+
+/// Records that failed without a `messageId` to report them by.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnnamedFailures(pub usize);
+
+impl std::fmt::Display for UnnamedFailures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} failed record(s) without a messageId; the batch fails so SQS redelivers it",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnnamedFailures {}
+
+/// What the Lambda runtime reports of the failed invocation (`errorType`, `errorMessage`).
+impl From<UnnamedFailures> for lambda_runtime::Diagnostic {
+    fn from(failures: UnnamedFailures) -> Self {
+        Self {
+            error_type: "UnnamedFailures".to_owned(),
+            error_message: failures.to_string(),
+        }
+    }
+}
+
+/// The failures of a batch: those SQS can be told of, and how many it cannot.
+#[derive(Default)]
+struct Failures {
+    named: SqsBatchResponse,
+    unnamed: usize,
 }
 
 /// The event a message names, its receive count, and this function's hop of the trace the message carried.
@@ -127,12 +175,14 @@ fn parse(record: &SqsMessage) -> Option<DispatchItem> {
     })
 }
 
-/// Reports a message failed. A record without a message id cannot be named, and an empty identifier
-/// would fail the whole batch; such a record is left to the visibility timeout.
-fn fail(response: &mut SqsBatchResponse, record: &SqsMessage) {
-    if let Some(id) = record.message_id.as_deref().filter(|id| !id.is_empty()) {
-        let mut failure = BatchItemFailure::default();
-        failure.item_identifier = id.to_owned();
-        response.batch_item_failures.push(failure);
+/// Reports a message failed, by its id; a record without one (an empty identifier is as bad) is counted.
+fn fail(response: &mut Failures, record: &SqsMessage) {
+    match record.message_id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id.to_owned();
+            response.named.batch_item_failures.push(failure);
+        }
+        None => response.unnamed += 1,
     }
 }

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
     };
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(handler.handle(event.payload, &event.context.request_id).await)
+        handler.handle(event.payload, &event.context.request_id).await
     }))
     .await
 }

@@ -8,9 +8,10 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use shared::domain::api_key::Scope;
 use shared::domain::custom_event::parse_custom_event;
-use shared::domain::entity_event::{parse_entity_event, representation};
+use shared::domain::entity_event::{client_id_of_segment, parse_entity_event, representation};
 use shared::domain::esputnik::parse_esputnik;
-use shared::domain::ids::EventId;
+use shared::domain::event::StoredEvent;
+use shared::domain::ids::{EventId, StoreId};
 use shared::domain::limits::MAX_EVENT_BODY_BYTES;
 use shared::domain::validation::Pointer;
 use shared::http::auth::{authorize_tenant, Caller};
@@ -18,7 +19,7 @@ use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_js
 use shared::http::openapi::{EsputnikResponse, IngestResponse};
 use shared::http::request_scope::note_event;
 use shared::http::Problem;
-use shared::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore};
+use shared::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore, StoreError};
 use shared::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
 
 mod erasure;
@@ -146,19 +147,15 @@ where
         if request.method() == Method::GET && !id.is_empty() {
             let caller =
                 authorize_tenant(&self.0.store, &self.0.admission, request.headers(), Scope::EventsWrite).await?;
-            let not_found = || Problem::not_found("Event");
-            let event_id = EventId::parse(id).map_err(|_| not_found())?;
-            note_event(event_id.as_str());
-            let stored = self
-                .0
-                .store
-                .stored_event(&caller.store_id, &event_id)
+            let body = self
+                .find_entity_event(&caller.store_id, id)
                 .await
-                .map_err(Problem::logged_store_error)?;
-            let body = stored
-                .filter(|e| e.extra.as_ref().is_some_and(|x| x.contains_key("event_payload")))
-                .map(|e| representation(e.extra.as_ref(), e.event_id.as_str()))
-                .ok_or_else(not_found)?;
+                .map_err(Problem::logged_store_error)?
+                .map(|e| {
+                    note_event(e.event_id.as_str());
+                    representation(e.extra.as_ref(), e.event_id.as_str())
+                })
+                .ok_or_else(|| Problem::not_found("Event"))?;
             return Ok(Reply::new(StatusCode::OK, "found", Some(body)));
         }
         if !id.is_empty() {
@@ -180,6 +177,34 @@ where
             IngestStatus::Duplicate => StatusCode::OK,
         };
         Ok(Reply::new(status, ingested.status.as_str(), Some(answer)))
+    }
+}
+
+impl<S: IngestStore + Sync, Q> Handler<S, Q> {
+    /// The entity event named by our `eventId` or, failing that, by the `id` its client sent (the latest one
+    /// with that id). Only the store's own entity events are found.
+    async fn find_entity_event(&self, store: &StoreId, id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let is_entity_event = |e: &StoredEvent| e.extra.as_ref().is_some_and(|x| x.contains_key("event_payload"));
+        if let Ok(event_id) = EventId::parse(id) {
+            if let Some(found) = self
+                .0
+                .store
+                .stored_event(store, &event_id)
+                .await?
+                .filter(is_entity_event)
+            {
+                return Ok(Some(found));
+            }
+        }
+        let Some(client_id) = client_id_of_segment(id) else {
+            return Ok(None);
+        };
+        Ok(self
+            .0
+            .store
+            .event_by_unique_id(store, &client_id)
+            .await?
+            .filter(is_entity_event))
     }
 }
 

@@ -1,4 +1,5 @@
-//! `/api/v1/jobs`: notification jobs. Create, list, read, replace, soft delete (`DELETE`, or the spec's
+//! `/api/v1/jobs`: notification jobs. Create, list, read, replace (`PUT /api/v1/jobs/{jobId}`, or the spec's
+//! `PUT /api/v1/jobs` with the id in the body), soft delete (`DELETE`, or the spec's
 //! `POST /api/v1/jobs/{jobId}`), and the run history. The tenant is the API key's store.
 
 use lambda_http::http::{Method, StatusCode};
@@ -6,7 +7,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 use shared::domain::api_key::Scope;
 use shared::domain::ids::StoreId;
-use shared::domain::job::{parse_job, Job};
+use shared::domain::job::{parse_job, Job, JobInput};
 use shared::domain::validation::FieldError;
 use shared::http::auth::authorize_tenant;
 use shared::http::edge::{json_body, respond_reply, JobDeps, Reply};
@@ -85,24 +86,35 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
                 ok(StatusCode::OK, "listed", Some(Value::Array(views)))
             }
             ([], Method::POST) => {
-                let input = parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?).map_err(Problem::validation)?;
+                let input =
+                    parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
                 let job = jobs::create(&self.0.store, self.0.ids.as_ref(), store_id, input, now)
                     .await
                     .map_err(problem_of)?;
                 ok(StatusCode::CREATED, "created", Some(self.view(&job)))
             }
-            ([], _) => Err(Problem::method_not_allowed("GET, POST")),
+            // The spec's form: the body's `id` names the job (as `PUT /api/v1/event-subscription` does).
+            ([], Method::PUT) => {
+                let input =
+                    parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
+                let id = input.id.clone().ok_or_else(|| {
+                    Problem::validation(vec![FieldError {
+                        pointer: "/id".to_owned(),
+                        detail: "is required: the id of the job to update (or PUT /api/v1/jobs/{jobId})".to_owned(),
+                    }])
+                })?;
+                self.replace(store_id, job_id(&id)?, input).await
+            }
+            ([], _) => Err(Problem::method_not_allowed("GET, POST, PUT")),
             ([id], Method::GET) => {
                 let job = self.find(store_id, job_id(id)?).await?;
                 ok(StatusCode::OK, "found", Some(self.view(&job)))
             }
             ([id], Method::PUT) => {
                 let id = job_id(id)?;
-                let input = parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?).map_err(Problem::validation)?;
-                let job = jobs::replace(&self.0.store, store_id, id, input, now)
-                    .await
-                    .map_err(problem_of)?;
-                ok(StatusCode::OK, "updated", Some(self.view(&job)))
+                let input =
+                    parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
+                self.replace(store_id, id, input).await
             }
             // The spec deletes with POST /api/v1/jobs/{jobId}; DELETE is the usual form.
             ([id], Method::DELETE | Method::POST) => {
@@ -129,6 +141,13 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
             ([_, "runs"], _) => Err(Problem::method_not_allowed("GET")),
             _ => Err(Problem::not_found("Resource")),
         }
+    }
+
+    async fn replace(&self, store_id: &StoreId, id: &str, input: JobInput) -> Result<Reply, Problem> {
+        let job = jobs::replace(&self.0.store, store_id, id, input, self.0.clock.now())
+            .await
+            .map_err(problem_of)?;
+        ok(StatusCode::OK, "updated", Some(self.view(&job)))
     }
 
     async fn find(&self, store_id: &StoreId, id: &str) -> Result<Job, Problem> {

@@ -1,10 +1,5 @@
-//! `POST`/`PUT /api/v1/jobs`: the job, then its next runs as the answer shows them.
+//! `POST`/`PUT /api/v1/jobs`: the job, with its schedule's next run looked for, as the answer needs it.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shared::domain::job::parse_job;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(body) = serde_json::from_slice::<serde_json::Value>(data) {
-        let _ = parse_job(&body);
-    }
-});
+fuzz_target!(|data: &[u8]| shared::fuzzing::job_body(data));

@@ -465,6 +465,14 @@ impl IngestStore for DynamoTable {
         self.event(store, id).await
     }
 
+    async fn event_by_unique_id(&self, store: &StoreId, unique_id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let Some(item) = self.get("get dedupe", keys::dedupe(store, unique_id)).await? else {
+            return Ok(None);
+        };
+        let record: DedupeRecord = from_item("dedupe item", item)?;
+        self.event(store, &record.event_id).await
+    }
+
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
         const OP: &str = "commit event";
         let put = |item: Item, condition: &str| {
@@ -480,7 +488,7 @@ impl IngestStore for DynamoTable {
             let item = item_of("dedupe item", keys::dedupe(&record.store_id, &record.unique_id), record)?;
             let dedupe = put(
                 owned_by(item, store, owner),
-                "attribute_not_exists(pk) OR expiresAt <= :now",
+                "attribute_not_exists(pk) OR dedupeUntil <= :now",
             )
             .expression_attribute_values(":now", AttributeValue::N(commit.now.timestamp().to_string()))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);

@@ -6,6 +6,7 @@ use super::publisher::AwsPublisher;
 use super::sendgrid::SendGrid;
 use super::sqs::SqsDispatchQueue;
 use super::webhook::WebhookClient;
+use crate::config::{duration_setting, Unit};
 use crate::domain::subscription_input::DestinationPolicy;
 use crate::http::auth::Admission;
 use crate::http::edge::{IngestDeps, JobDeps, SubscriptionDeps};
@@ -20,8 +21,8 @@ pub async fn ingest_deps_from_env() -> Result<IngestDeps<DynamoTable, SqsDispatc
     let table = required("TABLE_NAME")?;
     let queue_url = required("DISPATCH_QUEUE_URL")?;
     let mut config = IngestConfig::default();
-    if let Some(seconds) = seconds("DEDUPE_WINDOW_SECONDS")? {
-        config.dedupe_window = chrono::Duration::seconds(seconds);
+    if let Some(window) = duration("DEDUPE_WINDOW_SECONDS", Unit::Seconds)? {
+        config.dedupe_window = window;
     }
     let aws = super::aws_config().await;
     Ok(IngestDeps::new(
@@ -98,15 +99,15 @@ pub async fn scheduler_deps_from_env() -> Result<SchedulerDeps, String> {
     let table = required("TABLE_NAME")?;
     let queue_url = required("DISPATCH_QUEUE_URL")?;
     let mut sweep = SweepConfig::default();
-    if let Some(seconds) = seconds("SWEEP_GRACE_SECONDS")? {
-        sweep.grace = chrono::Duration::seconds(seconds);
+    if let Some(grace) = duration("SWEEP_GRACE_SECONDS", Unit::Seconds)? {
+        sweep.grace = grace;
     }
     let mut notifications = NotificationConfig::default();
-    if let Some(hours) = seconds("FREQUENCY_CAP_HOURS")? {
-        notifications.frequency_cap = chrono::Duration::hours(hours);
+    if let Some(cap) = duration("FREQUENCY_CAP_HOURS", Unit::Hours)? {
+        notifications.frequency_cap = cap;
     }
-    if let Some(minutes) = seconds("ABANDONED_CART_MINUTES")? {
-        notifications.cart_window = chrono::Duration::minutes(minutes);
+    if let Some(window) = duration("ABANDONED_CART_MINUTES", Unit::Minutes)? {
+        notifications.cart_window = window;
     }
     let base_url = std::env::var("SENDGRID_BASE_URL").unwrap_or_else(|_| "https://api.sendgrid.com".to_owned());
     let mailer = SendGrid::new(base_url, required("SENDGRID_API_KEY")?, required("SENDGRID_FROM")?);
@@ -124,13 +125,7 @@ fn required(name: &str) -> Result<String, String> {
     std::env::var(name).map_err(|_| format!("{name} must be set"))
 }
 
-/// A whole number from the environment, if set.
-fn seconds(name: &str) -> Result<Option<i64>, String> {
-    match std::env::var(name) {
-        Ok(raw) => raw
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{name} must be a whole number of seconds")),
-        Err(_) => Ok(None),
-    }
+/// A duration from the environment in `unit`, if set.
+fn duration(name: &str, unit: Unit) -> Result<Option<chrono::Duration>, String> {
+    duration_setting(name, std::env::var(name).ok().as_deref(), unit)
 }

@@ -56,7 +56,7 @@ pub fn parse_entity_event(body: &Value) -> Result<EntityEvent, Vec<FieldError>> 
     let text = |name: &str, at: &Pointer, errors: &mut Errors| {
         obj.get(name)
             .filter(|v| !v.is_null())
-            .and_then(|v| bounded_string(v, &at.key(name), 1..=255, errors))
+            .and_then(|v| bounded_string(v, &at.key(name), 1..=MAX_TEXT_CHARS, errors))
     };
     let unique_id = text("id", &root, &mut errors);
     let entity_type = match text("entity_name", &root, &mut errors) {
@@ -277,6 +277,18 @@ fn customer_of(attributes: &BTreeMap<String, String>) -> Option<CustomerInput> {
         ..CustomerInput::default()
     };
     (customer.id.is_some() || customer.email.is_some() || customer.phone_number.is_some()).then_some(customer)
+}
+
+/// The most characters of an entity event's text fields, its `id` among them.
+pub const MAX_TEXT_CHARS: usize = 255;
+
+/// The client's `id` named by a path segment of `GET /api/v1/events/{id}` (percent-decoded), if it could be
+/// one: 1 to [`MAX_TEXT_CHARS`] characters of UTF-8. Anything else names no event.
+pub fn client_id_of_segment(segment: &str) -> Option<String> {
+    let id = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+    (1..=MAX_TEXT_CHARS)
+        .contains(&id.chars().count())
+        .then(|| id.into_owned())
 }
 
 /// The representation `GET /api/v1/events/{id}` answers: the request as sent, with our `eventId`.

@@ -73,3 +73,13 @@ fn when_entity_ids_disagree_should_point_at_the_inner_one() {
     let errors = parse_entity_event(&b).unwrap_err();
     assert_eq!(errors[0].pointer, "/event_payload/entity_id");
 }
+
+#[test]
+fn when_a_path_segment_names_a_client_id_should_decode_it_and_bound_it() {
+    assert_eq!(client_id_of_segment("order-1").as_deref(), Some("order-1"));
+    assert_eq!(client_id_of_segment("ev%201%C3%A9").as_deref(), Some("ev 1é"));
+    assert_eq!(client_id_of_segment(""), None);
+    assert_eq!(client_id_of_segment("%FF"), None, "not UTF-8");
+    assert_eq!(client_id_of_segment(&"a".repeat(256)), None, "longer than any id");
+    assert_eq!(client_id_of_segment(&"a".repeat(255)).map(|id| id.len()), Some(255));
+}

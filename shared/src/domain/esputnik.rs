@@ -108,7 +108,7 @@ pub fn parse_esputnik(body: &Value) -> Result<EsputnikEvent, Vec<FieldError>> {
         if UNIQUE_ID_PARAMETERS.contains(&p.lower.as_str()) {
             unique_id = p.value.as_str().map(str::to_owned);
         } else if JSON_PARAMETERS.contains(&p.lower.as_str()) {
-            if let Some(parsed) = json_parameter(&p.value, &p.at, &mut errors) {
+            if let Some(parsed) = json_parameter(&p.name, &p.value, &p.at, &mut errors) {
                 extra.insert(p.name.clone(), parsed);
             }
         } else if !identifying(&p.lower) {
@@ -264,16 +264,23 @@ fn identify_by_key_value(key: &str, customer: &mut CustomerInput) {
     }
 }
 
-/// A JSON parameter, parsed one level deep: containers inside the top-level value stay JSON strings.
-fn json_parameter(value: &Value, at: &Pointer, errors: &mut Errors) -> Option<Value> {
+/// A JSON parameter, parsed one level deep: containers inside the top-level value stay JSON strings. The
+/// error names the parameter: its pointer is only a position in `params`.
+fn json_parameter(name: &str, value: &Value, at: &Pointer, errors: &mut Errors) -> Option<Value> {
     let Value::String(text) = value else {
-        errors.add(at, format!("must be a string holding JSON, not {}", json_type(value)));
+        errors.add(
+            at,
+            format!(
+                "parameter '{name}' must be a string holding JSON, not {}",
+                json_type(value)
+            ),
+        );
         return None;
     };
     match serde_json::from_str::<Value>(text) {
         Ok(parsed) => Some(one_level(parsed)),
         Err(e) => {
-            errors.add(at, format!("is not valid JSON: {e}"));
+            errors.add(at, format!("parameter '{name}' is not valid JSON: {e}"));
             None
         }
     }

@@ -102,7 +102,10 @@ fn when_a_json_parameter_is_malformed_should_point_at_its_value() {
     ))
     .unwrap_err();
     assert_eq!(errors[0].pointer, "/params/1/value");
-    assert!(errors[0].detail.contains("not valid JSON"), "{errors:?}");
+    assert!(
+        errors[0].detail.starts_with("parameter 'product' is not valid JSON: "),
+        "{errors:?}"
+    );
 }
 
 #[test]

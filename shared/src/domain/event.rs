@@ -95,7 +95,9 @@ pub struct IdentityOutcome {
     pub conflicts: Vec<IdentityConflict>,
 }
 
-/// The dedupe record of `(store, uniqueId)`. It blocks the key until `expires_at`, whatever TTL does.
+/// The dedupe record of `(store, uniqueId)`. It blocks the key until `dedupe_until`, whatever TTL does, and
+/// lives as long as its event (`expires_at`, the TTL attribute), so the event can be found by the id its client
+/// gave it (`GET /api/v1/events/{id}`) for as long as it is kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DedupeRecord {
@@ -106,12 +108,14 @@ pub struct DedupeRecord {
     pub customer_id: Option<CustomerId>,
     pub payload_hash: String,
     pub created_at: DateTime<Utc>,
-    /// Epoch seconds after which the key is free again (also the table's TTL attribute).
+    /// Epoch seconds after which the key is free again.
+    pub dedupe_until: i64,
+    /// Epoch seconds when the record goes with its event (the table's TTL attribute).
     pub expires_at: i64,
 }
 
 impl DedupeRecord {
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
-        self.expires_at > now.timestamp()
+        self.dedupe_until > now.timestamp()
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ids::StoreId;
-use super::schedule::{parse_schedule, parse_time_zone, Schedule};
+use super::schedule::{parse_schedule, parse_time_zone, Schedule, HORIZON_DAYS};
 use super::validation::{json_type, Errors, FieldError, Pointer};
 
 /// The notification types of the Event Collector API.
@@ -110,8 +110,9 @@ pub struct JobInput {
     pub deleted: bool,
 }
 
-/// Parses and validates a job body.
-pub fn parse_job(body: &Value) -> Result<JobInput, Vec<FieldError>> {
+/// Parses and validates a job body; `now` is when its schedule must run after (within
+/// [`HORIZON_DAYS`]).
+pub fn parse_job(body: &Value, now: DateTime<Utc>) -> Result<JobInput, Vec<FieldError>> {
     let root = Pointer::root();
     let mut errors = Errors::default();
     let Some(obj) = body.as_object() else {
@@ -176,16 +177,28 @@ pub fn parse_job(body: &Value) -> Result<JobInput, Vec<FieldError>> {
             None
         }
     };
-    let schedule = schedule.filter(|s| match parse_schedule(s) {
-        Ok(_) => true,
+    let parsed = schedule.as_deref().and_then(|s| match parse_schedule(s) {
+        Ok(parsed) => Some(parsed),
         Err(why) => {
             errors.add(&root.key("schedule"), why);
-            false
+            None
         }
     });
     let time_zone = string("time_zone", &mut errors).unwrap_or_else(|| "UTC".to_owned());
-    if let Err(why) = parse_time_zone(&time_zone) {
-        errors.add(&root.key("time_zone"), why);
+    let zone = parse_time_zone(&time_zone);
+    if let Err(why) = &zone {
+        errors.add(&root.key("time_zone"), why.clone());
+    }
+    if let (Some(parsed), Ok(zone)) = (&parsed, zone) {
+        if parsed.next_after(now, zone, now).is_none() {
+            errors.add(
+                &root.key("schedule"),
+                format!(
+                    "never runs: no time in the {} years from now matches it",
+                    HORIZON_DAYS / 366
+                ),
+            );
+        }
     }
     let template_id = string("template_id", &mut errors);
     let valid_template = template_id.as_deref().is_some_and(|t| {
@@ -271,9 +284,21 @@ mod tests {
 
     #[test]
     fn when_the_body_is_valid_should_default_the_flags() {
-        let input = parse_job(&job()).unwrap();
+        let input = parse_job(&job(), Utc::now()).unwrap();
         assert!(input.is_active && input.is_scheduled && !input.deleted);
         assert_eq!(input.job_parameters["utm_medium"], "email");
+    }
+
+    #[test]
+    fn when_the_schedule_never_runs_should_say_so_at_schedule() {
+        for never in ["cron(0 0 30 2 ? *)", "cron(0 9 1 1 ? 2020)"] {
+            let mut bad = job();
+            bad["schedule"] = json!(never);
+            let errors = parse_job(&bad, Utc::now()).unwrap_err();
+            assert_eq!(errors.len(), 1, "{errors:?}");
+            assert_eq!(errors[0].pointer, "/schedule");
+            assert!(errors[0].detail.starts_with("never runs"), "{never}: {errors:?}");
+        }
     }
 
     #[test]
@@ -285,7 +310,11 @@ mod tests {
         bad["number_of_items_in_email"] = json!(0);
         bad["time_zone"] = json!("Mars/Olympus");
         bad["job_parameters"] = json!({"utm_x": "1"});
-        let pointers: Vec<String> = parse_job(&bad).unwrap_err().into_iter().map(|e| e.pointer).collect();
+        let pointers: Vec<String> = parse_job(&bad, Utc::now())
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.pointer)
+            .collect();
         assert_eq!(
             pointers,
             [

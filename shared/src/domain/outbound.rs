@@ -1,8 +1,9 @@
 //! What subscribers receive: the outbound messages a stored event gives rise to, and their envelope.
 //!
 //! One stored custom event yields the event itself (`custom_event.created`) and, when ingest created or
-//! changed the customer, a `customer.created` or `customer.updated` message. Each message has an id that
-//! is stable across retries, redeliveries and sweeps, so subscribers can drop the duplicates that
+//! changed the customer, a `customer.created` or `customer.updated` message. An event yields at most one
+//! message of each type: a `CUSTOMER` entity event is itself the customer's message. Each message has an id
+//! that is stable across retries, redeliveries and sweeps, so subscribers can drop the duplicates that
 //! at-least-once delivery can still produce.
 
 use std::collections::BTreeMap;
@@ -88,7 +89,7 @@ pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
         None
     };
     if let Some(operation) = customer_operation {
-        messages.push(Outbound {
+        let about_customer = Outbound {
             id: format!("{}-customer", event.event_id),
             subject: Subject::Entity(EntityType::Customer),
             operation,
@@ -97,7 +98,11 @@ pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
             } else {
                 Vec::new()
             },
-        });
+        };
+        // A CUSTOMER entity event that created the profile already is the `customer.created` message.
+        if messages.iter().all(|m| m.type_name() != about_customer.type_name()) {
+            messages.push(about_customer);
+        }
     }
     messages
 }
@@ -253,6 +258,26 @@ mod tests {
         assert_eq!(json["type"], "order.updated");
         assert_eq!(json["changedFields"], serde_json::json!(["status"]));
         assert_eq!(json["data"]["status"], "DELIVERED");
+    }
+
+    #[test]
+    fn when_a_customer_entity_event_creates_the_customer_should_send_one_customer_created() {
+        let mut e = event(true, &[]);
+        e.entity = Some(crate::domain::event::EntityRecord {
+            entity_type: EntityType::Customer,
+            operation: Operation::Create,
+            entity_id: "C-1".into(),
+            changed_fields: vec![],
+            state: serde_json::json!({"id": "C-1", "email": "c@example.com"}),
+        });
+        let messages = outbound_of(&e);
+        let types: Vec<_> = messages.iter().map(Outbound::type_name).collect();
+        assert_eq!(types, ["customer.created"], "one message per type");
+        assert_eq!(messages[0].id, e.event_id.to_string());
+        // A CUSTOMER change whose identifiers created the profile: one of each type.
+        e.entity.as_mut().unwrap().operation = Operation::Change;
+        let types: Vec<_> = outbound_of(&e).iter().map(Outbound::type_name).collect();
+        assert_eq!(types, ["customer.updated", "customer.created"]);
     }
 
     #[test]

@@ -1,10 +1,20 @@
 //! Job schedules: AWS `cron(min hour dom month dow year)` and `rate(n unit)`, and standard five-field cron,
 //! evaluated in the job's IANA time zone.
+//!
+//! The search for a run is bounded, whatever the expression: it looks [`HORIZON_DAYS`] ahead and no further,
+//! testing each day with a few bit lookups before croner finds the time within the first day that matches.
+//! A schedule with no run inside the horizon counts as one that never runs.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use croner::parser::{CronParser, Seconds, Year};
 use croner::Cron;
+use croner::CronPattern;
+
+use super::cron_fields::{check_fields, AWS_FIELDS, STANDARD_FIELDS};
+
+/// How far ahead a run is looked for: five years.
+pub const HORIZON_DAYS: u32 = 5 * 366;
 
 /// A valid schedule.
 #[derive(Debug, Clone)]
@@ -29,6 +39,7 @@ pub fn parse_schedule(raw: &str) -> Result<Schedule, String> {
             "must be cron(min hour day-of-month month day-of-week year), rate(n minutes|hours|days), or five-field cron; '{raw}' has {fields} fields"
         ));
     }
+    check_fields(&raw.split_whitespace().collect::<Vec<_>>(), &STANDARD_FIELDS)?;
     let parser = CronParser::builder()
         .seconds(Seconds::Disallowed)
         .year(Year::Disallowed)
@@ -51,6 +62,7 @@ fn aws_cron(inner: &str) -> Result<Schedule, String> {
     if (fields[2] == "?") == (fields[4] == "?") {
         return Err("in cron(), exactly one of day-of-month and day-of-week must be '?'".to_owned());
     }
+    check_fields(&fields, &AWS_FIELDS)?;
     let parser = CronParser::builder()
         .seconds(Seconds::Required)
         .year(Year::Required)
@@ -81,6 +93,40 @@ fn rate(inner: &str) -> Result<Schedule, String> {
     Ok(Schedule::Rate(Duration::minutes(value * minutes)))
 }
 
+/// The first run of `cron` after `after`. The days ahead are tested one by one, each with a few bit lookups,
+/// for one on which a run is left; croner then finds the time within that day (it knows the zone's clock
+/// changes). Started only where a run is known to lie ahead, croner never walks the clock for long.
+fn next_cron_run(cron: &Cron, after: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+    let pattern = &cron.pattern;
+    let hours: Vec<u32> = (0..24).filter(|h| pattern.hour_match(*h).unwrap_or(false)).collect();
+    let minutes: Vec<u32> = (0..60).filter(|m| pattern.minute_match(*m).unwrap_or(false)).collect();
+    let (Some(last_hour), Some(last_minute)) = (hours.last(), minutes.last()) else {
+        return None;
+    };
+    let local = after.with_timezone(&zone);
+    // Seconds are always 0, so a run is left today when a (hour, minute) later than now matches.
+    let run_left_today = (*last_hour, *last_minute) > (local.hour(), local.minute());
+    let today = local.date_naive();
+    let day = (0..=HORIZON_DAYS)
+        .filter_map(|offset| today.checked_add_days(chrono::Days::new(offset.into())))
+        .find(|day| day_matches(pattern, *day) && (*day != today || run_left_today))?;
+    // From a full day before the day's local midnight (UTC offsets stay within a day), but never before
+    // `after`: every day in between is known to hold no run.
+    let day_before = Utc.from_utc_datetime(&(day.and_hms_opt(0, 0, 0)? - Duration::days(1)));
+    let start = after.max(day_before).with_timezone(&zone);
+    let run = cron.find_next_occurrence(&start, false).ok()?.with_timezone(&Utc);
+    (run <= after + Duration::days(i64::from(HORIZON_DAYS) + 1)).then_some(run)
+}
+
+fn day_matches(pattern: &CronPattern, day: NaiveDate) -> bool {
+    let weekday = croner::Weekday::from_days_from_sunday(day.weekday().num_days_from_sunday());
+    pattern.year_match(day.year()).unwrap_or(false)
+        && pattern.month_match(day.month()).unwrap_or(false)
+        && pattern
+            .day_match(day.year(), day.month(), day.day(), weekday)
+            .unwrap_or(false)
+}
+
 /// Parses an IANA time zone name (`Europe/Kyiv`, `UTC`).
 pub fn parse_time_zone(raw: &str) -> Result<Tz, String> {
     raw.parse::<Tz>()
@@ -88,13 +134,11 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, String> {
 }
 
 impl Schedule {
-    /// The first run strictly after `after`. `anchor` is where rates count from.
+    /// The first run strictly after `after`, if there is one within [`HORIZON_DAYS`]. `anchor` is where rates
+    /// count from.
     pub fn next_after(&self, after: DateTime<Utc>, zone: Tz, anchor: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
-            Schedule::Cron(cron) => cron
-                .find_next_occurrence(&after.with_timezone(&zone), false)
-                .ok()
-                .map(|t| t.with_timezone(&Utc)),
+            Schedule::Cron(cron) => next_cron_run(cron, after, zone),
             Schedule::Rate(period) => {
                 let period_ms = period.num_milliseconds().max(60_000);
                 let elapsed = (after - anchor).num_milliseconds().max(0);
@@ -164,11 +208,81 @@ mod tests {
             ("rate(1 minutes)", "rate(1 minute)"),
             ("rate(0 hours)", "whole number"),
             ("every day", "five-field cron"),
-            ("61 * * * *", "not a valid cron"),
+            ("61 * * * *", "the minute field '61' has 61, outside 0-59"),
+            ("cron(, 0 * * ? *)", "the minute field ',' has an empty value"),
+            (
+                "cron(0 0 1,,2 * ? *)",
+                "the day-of-month field '1,,2' has an empty value",
+            ),
+            ("*/0 * * * *", "a step is 1 or more"),
         ] {
             let error = parse_schedule(raw).unwrap_err();
             assert!(error.contains(says), "{raw}: {error}");
         }
         assert!(parse_time_zone("Mars/Olympus").is_err());
+    }
+
+    #[test]
+    fn when_no_day_ahead_matches_should_say_it_never_runs_without_walking_the_clock() {
+        let now = at(2026, 11, 22, 10, 0);
+        let kyiv = parse_time_zone("Europe/Kyiv").unwrap();
+        for never in [
+            "cron(0 0 30 2 ? *)",
+            "cron(0 9 1 1 ? 2020)",
+            "0 0 31 4 *",
+            "cron(0 0 31 2,4,6,9,11 ? *)",
+        ] {
+            let schedule = parse_schedule(never).unwrap();
+            assert_eq!(schedule.next_after(now, kyiv, now), None, "{never}");
+        }
+    }
+
+    #[test]
+    fn when_the_next_run_is_years_away_should_still_find_it_within_the_horizon() {
+        let now = at(2026, 11, 22, 10, 0);
+        let leap_day = parse_schedule("cron(0 12 29 2 ? *)").unwrap();
+        assert_eq!(leap_day.next_after(now, Tz::UTC, now), Some(at(2028, 2, 29, 12, 0)));
+        let fifth_friday = parse_schedule("cron(0 10 ? * 6#5 *)").unwrap();
+        assert_eq!(
+            fifth_friday.next_after(now, Tz::UTC, now),
+            Some(at(2027, 1, 29, 10, 0)),
+            "the first month after November 2026 with five Fridays"
+        );
+        let once = parse_schedule("cron(15 10 L 6 ? 2031)").unwrap();
+        assert_eq!(once.next_after(now, Tz::UTC, now), Some(at(2031, 6, 30, 10, 15)));
+        let too_far = parse_schedule("cron(0 0 1 1 ? 2032)").unwrap();
+        assert_eq!(
+            too_far.next_after(now, Tz::UTC, now),
+            None,
+            "past the five-year horizon"
+        );
+    }
+
+    #[test]
+    fn when_today_has_no_run_left_should_go_on_to_the_next_day_in_the_zone() {
+        let daily = parse_schedule("cron(0 9 * * ? *)").unwrap();
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        // 15:00 UTC is 10:00 in New York (EST): today's 09:00 has passed.
+        let after = at(2026, 11, 22, 15, 0);
+        assert_eq!(daily.next_after(after, new_york, after), Some(at(2026, 11, 23, 14, 0)));
+        // Just before midnight in New York, early the next day in UTC: still the next local 09:00.
+        let late = at(2026, 11, 23, 4, 59);
+        assert_eq!(daily.next_after(late, new_york, late), Some(at(2026, 11, 23, 14, 0)));
+    }
+
+    #[test]
+    fn when_the_run_falls_in_a_clock_change_should_run_once_that_day() {
+        let half_past_two = parse_schedule("cron(30 2 * * ? *)").unwrap();
+        let new_york: Tz = "America/New_York".parse().unwrap();
+        // 8 March 2026: 02:00 EST jumps to 03:00 EDT, so 02:30 does not exist that day.
+        let before = at(2026, 3, 8, 5, 0);
+        let run = half_past_two.next_after(before, new_york, before).unwrap();
+        assert_eq!(run.with_timezone(&new_york).date_naive(), run_day(2026, 3, 8));
+        let next = half_past_two.next_after(run, new_york, before).unwrap();
+        assert_eq!(next, at(2026, 3, 9, 6, 30), "02:30 EDT the next day");
+    }
+
+    fn run_day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 }

@@ -20,6 +20,10 @@ pub struct StoreSettings {
     /// `expiresAt`).
     #[serde(default = "default_retention")]
     pub retention_days: u32,
+    /// The store's name, as it was created: the `{Tenant Name}` an `X-TWC-Tenant` header may carry instead of
+    /// the store id. Not a setting; it rides along because it lives on the same item.
+    #[serde(default)]
+    pub name: String,
 }
 
 fn default_retention() -> u32 {
@@ -35,6 +39,12 @@ impl StoreSettings {
     pub fn retention(&self) -> chrono::Duration {
         chrono::Duration::days(i64::from(self.retention_days))
     }
+
+    /// Whether `tenant` is the store's name, letter case aside (Unicode's, so `CAFÉ` names `Café`).
+    pub fn is_named(&self, tenant: &str) -> bool {
+        let tenant = tenant.trim();
+        !tenant.is_empty() && tenant.to_lowercase() == self.name.trim().to_lowercase()
+    }
 }
 
 impl Default for StoreSettings {
@@ -42,6 +52,28 @@ impl Default for StoreSettings {
         Self {
             rate_limit_per_second: DEFAULT_PER_SECOND,
             retention_days: DEFAULT_RETENTION_DAYS,
+            name: String::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn when_a_tenant_names_the_store_should_match_whatever_the_letter_case() {
+        let settings = StoreSettings {
+            name: "Café Olé".to_owned(),
+            ..StoreSettings::default()
+        };
+        assert!(settings.is_named("Café Olé"));
+        assert!(settings.is_named(" CAFÉ OLÉ "));
+        assert!(!settings.is_named("Cafe Ole"));
+        assert!(!settings.is_named("Café"));
+        assert!(
+            !StoreSettings::default().is_named(""),
+            "a store without a name is named by nothing"
+        );
     }
 }

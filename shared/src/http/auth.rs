@@ -98,7 +98,8 @@ pub const TENANT_HEADER: &str = "x-twc-tenant";
 
 /// For the `/api/v1` endpoints, where the tenant is the key's store: 401 without a valid key; 403 when an
 /// `X-TWC-Tenant` header names another tenant (the caller named it, so this reveals nothing) or the key
-/// lacks `scope`; 429 over the store's rate limit.
+/// lacks `scope`; 429 over the store's rate limit. The header names the key's store by its id or, as the
+/// Event Collector document has it (`{Tenant Name}`), by its name in any letter case.
 pub async fn authorize_tenant<K: AdmissionStore>(
     keys: &K,
     admission: &Admission,
@@ -107,8 +108,15 @@ pub async fn authorize_tenant<K: AdmissionStore>(
 ) -> Result<Caller, Problem> {
     let record = authenticate(keys, &admission.keys, headers).await?;
     if let Some(tenant) = headers.get(TENANT_HEADER) {
-        let named = tenant.to_str().unwrap_or_default().trim();
-        if StoreId::parse(named).ok().as_ref() != Some(&record.store_id) {
+        let named = String::from_utf8_lossy(tenant.as_bytes());
+        let named = named.trim();
+        if StoreId::parse(named).ok().as_ref() != Some(&record.store_id)
+            && !admission
+                .limiter
+                .settings_of(keys, &record.store_id)
+                .await
+                .is_named(named)
+        {
             return Err(Problem::forbidden_tenant());
         }
     }

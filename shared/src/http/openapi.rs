@@ -346,7 +346,7 @@ fn create_entity_event() {}
     path = "/api/v1/events/{eventId}",
     operation_id = "Find entity event",
     tag = "Entity Events",
-    params(("eventId" = String, Path, description = "The eventId the create answered (24 hex characters)")),
+    params(("eventId" = String, Path, description = "The eventId the create answered (24 hex characters), or the event's own `id` as the client sent it (the latest event with that id)")),
     responses(
         (status = 200, description = "The representation", body = serde_json::Value),
         (status = 404, description = "No such entity event for this tenant", body = Problem, content_type = "application/problem+json"),
@@ -376,6 +376,7 @@ fn find_entity_event() {}
         super::openapi_jobs::list_jobs,
         super::openapi_jobs::get_job,
         super::openapi_jobs::replace_job,
+        super::openapi_jobs::replace_job_by_body,
         super::openapi_jobs::delete_job,
         super::openapi_jobs::list_job_runs,
         super::openapi_customers::erase_customer,

@@ -15,7 +15,8 @@ use crate::domain::job::{JobRun, Notification};
 /// A notification job as sent (snake case, as the spec has it).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct JobRequest {
-    /// Ignored on create; on update it must be the id in the path.
+    /// Ignored on create; on `PUT /api/v1/jobs/{jobId}` it must be the id in the path; on `PUT /api/v1/jobs`
+    /// it names the job to update.
     id: Option<String>,
     notification: Notification,
     /// `cron(min hour dom month dow year)` (one of dom/dow is `?`), `rate(n minutes|hours|days)`, or
@@ -83,6 +84,17 @@ fn get_job() {}
     ),
     security(("Bearer" = [])))]
 fn replace_job() {}
+
+/// Replace the job the body's `id` names (the spec's form of the update); its id cannot change.
+#[utoipa::path(put, path = "/api/v1/jobs", tag = "Jobs",
+    request_body(content = JobRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = JobView),
+        (status = 400, description = "Invalid fields, or no id in the body", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn replace_job_by_body() {}
 
 /// Delete a job: it is marked `deleted` and leaves the schedule. `POST` to the same path does the same (the
 /// spec's form).

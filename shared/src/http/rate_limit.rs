@@ -90,7 +90,7 @@ impl RateLimiter {
 
     /// The store's settings, read once per [`KEY_CACHE_TTL`] per instance; defaults when the read fails.
     /// They ride along with the admission, so an endpoint needs no read of its own for them.
-    async fn settings_of<K: AdmissionStore>(&self, store: &K, id: &StoreId) -> StoreSettings {
+    pub(super) async fn settings_of<K: AdmissionStore>(&self, store: &K, id: &StoreId) -> StoreSettings {
         if let Some((settings, at)) = self.settings.lock().expect("settings lock").get(id) {
             if at.elapsed() < KEY_CACHE_TTL {
                 return settings.clone();

@@ -272,6 +272,7 @@ pub async fn store_event<S: IngestStore>(
         }
 
         let event_id = EventId::from_bytes(ids.object_id(now));
+        let expires_at = (now + config.retention).timestamp();
         let stored = StoredEvent {
             store_id: store.clone(),
             event_id: event_id.clone(),
@@ -288,7 +289,7 @@ pub async fn store_event<S: IngestStore>(
             changed_fields: resolved.as_ref().map(|r| r.changed_fields.clone()).unwrap_or_default(),
             payload_hash: payload_hash.clone(),
             entity,
-            expires_at: Some((now + config.retention).timestamp()),
+            expires_at: Some(expires_at),
         };
         let dedupe = unique_id.map(|unique_id| DedupeRecord {
             store_id: store.clone(),
@@ -297,7 +298,8 @@ pub async fn store_event<S: IngestStore>(
             customer_id: customer_id.clone(),
             payload_hash: payload_hash.clone(),
             created_at: now,
-            expires_at: (now + config.dedupe_window).timestamp(),
+            dedupe_until: (now + config.dedupe_window).timestamp(),
+            expires_at,
         });
         let (customer_write, claims) = match resolved.as_ref() {
             Some(r) => (r.write.clone(), r.claims.clone()),
