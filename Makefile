@@ -47,7 +47,6 @@ fmt:
 
 clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
-	cargo clippy -p collector-shared --no-default-features --lib --benches -- -D warnings
 
 # cfn-lint from the test virtualenv, then `sam validate --lint` (SAM's transform, then cfn-lint on the
 # result); both must report nothing, warnings included.
@@ -93,13 +92,13 @@ fuzz: $(CARGO_FUZZ)
 fuzz-smoke: $(CARGO_FUZZ)
 	CARGO_FUZZ=$(CARGO_FUZZ) scripts/fuzz.sh smoke $(FUZZ_SMOKE_RUNS)
 
-# CPU is measured in the release profile on the pure domain (no SDK to compile); the request counts and the
+# CPU is measured in the release profile on the core crate (no SDK to compile); the request counts and the
 # harness that drives the release binaries reuse the test profile `make test` builds. Builds run one after
 # another: run side by side on 2 cores they took longer (25 min against 22). Old figures are removed first:
 # the report never mixes runs.
 bench: build
 	rm -rf $(TARGET_DIR)/bench $(TARGET_DIR)/criterion
-	cargo bench -p collector-shared --no-default-features --bench hot_paths -- --warm-up-time 1 --measurement-time 3
+	cargo bench -p collector-core --bench hot_paths -- --warm-up-time 1 --measurement-time 3
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it should_cost
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --bench lambdas
 	$(PYTHON) scripts/perf_report.py
@@ -149,7 +148,7 @@ store:
 	  test -f .local/stack.env || { echo "no local stack: run 'make run' first (or pass DEPLOYED=1)"; exit 2; }; \
 	  set -a; . ./.local/stack.env; set +a; \
 	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
-	fi; cargo run --quiet -p collector-shared --bin storeadmin -- create-store "$(NAME)"
+	fi; cargo run --quiet -p collector-aws --bin storeadmin -- create-store "$(NAME)"
 
 # Subscriber queues in the stack of `make run`, for trying subscriptions without an AWS CLI.
 queue receive: venv

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
-# cargo fuzz over every target in shared/fuzz/fuzz_targets/.
+# cargo fuzz over every target in shared/core/fuzz/fuzz_targets/.
 #
 #   fuzz.sh smoke RUNS       `make test`: a fixed -seed and RUNS executions per target, starting from the
 #                            committed seeds and regression cases, so a commit gets the same verdict each time
-#   fuzz.sh explore SECONDS  `make fuzz`: random, SECONDS per target, growing shared/fuzz/corpus/<target>
+#   fuzz.sh explore SECONDS  `make fuzz`: random, SECONDS per target, growing shared/core/fuzz/corpus/<target>
 #                            (not committed)
 #
 # A run that finds a crash or a timeout fails, and prints the path of the input libFuzzer saved under
-# shared/fuzz/artifacts/<target>/. Once fixed, commit that input to shared/fuzz/regressions/<target>/: every
-# `cargo test` replays those (shared/src/fuzzing.rs) and every smoke run starts from them.
+# shared/core/fuzz/artifacts/<target>/. Once fixed, commit that input to shared/core/fuzz/regressions/<target>/: every
+# `cargo test` replays those (shared/core/src/fuzzing.rs) and every smoke run starts from them.
 set -uo pipefail
 mode="${1:?usage: fuzz.sh smoke RUNS | explore SECONDS}"
 amount="${2:?usage: fuzz.sh smoke RUNS | explore SECONDS}"
-cd "$(dirname "$0")/../shared"
-CARGO_FUZZ="${CARGO_FUZZ:-$(pwd)/../.tools/bin/cargo-fuzz}"
+cd "$(dirname "$0")/../shared/core"
+CARGO_FUZZ="${CARGO_FUZZ:-$(pwd)/../../.tools/bin/cargo-fuzz}"
 SEED="${FUZZ_SEED:-20261201}"
 
 scratch=$(mktemp -d)
@@ -50,9 +50,9 @@ for file in fuzz/fuzz_targets/*.rs; do
   artifacts=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log")
   if [ -n "$artifacts" ]; then
     for artifact in $artifacts; do
-      artifact=$(realpath --relative-to="$(pwd)/.." "$artifact")
+      artifact=$(realpath --relative-to="$(pwd)/../.." "$artifact")
       echo "  input saved as $artifact"
-      echo "  reproduce: cd shared && RUSTC_BOOTSTRAP=1 $CARGO_FUZZ run $target ../$artifact"
+      echo "  reproduce: cd shared/core && RUSTC_BOOTSTRAP=1 $CARGO_FUZZ run $target ../../$artifact"
     done
   else
     echo "  no input was saved; the last lines of the run:"

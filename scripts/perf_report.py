@@ -74,9 +74,9 @@ METHOD = """\
 - **Memory**: peak RSS (`VmHWM` from `/proc`) of the process after its first invocation: a 100-event bulk
   for bulk ingest, a 10-message dispatch batch for dispatch.
 - **Size**: `target/lambda/<function>/bootstrap`, and that file deflated into a zip as the Lambda upload.
-- **CPU per event**: criterion (`shared/benches/hot_paths.rs`), from request bytes to domain values,
-  no I/O; mean with its 95% interval. Built with the release profile and only the pure domain
-  (`--no-default-features` leaves out the SDK), so it compiles in about a minute.
+- **CPU per event**: criterion (`shared/core/benches/hot_paths.rs`), from request bytes to domain values,
+  no I/O; mean with its 95% interval. Built with the release profile and only the core crate
+  (which cannot depend on the SDK), so it compiles in about a minute.
 - **AWS requests**: counted by an SDK interceptor in the integration tests (`tests/it/requests.rs`,
   `tests/it/delivery.rs`), which assert the exact operations; the figures here are the ones those tests wrote
   after asserting them, and `make test` fails when one changes.

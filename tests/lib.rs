@@ -97,6 +97,21 @@ pub fn local_aws() -> &'static LocalAws {
     })
 }
 
+/// The environment `template.yaml` gives the function `logical` (`IngestFunction` …), every reference resolved
+/// against the local AWS, with `overrides` on top: what that function's `Config::from_env` reads in
+/// production, so the tests build each function as its `main` does.
+pub fn function_env(logical: &str, overrides: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+    let env = local_aws().resources["functions"][logical]["env"]
+        .as_object()
+        .unwrap_or_else(|| panic!("template.yaml has no function {logical}"));
+    let mut env: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect();
+    env.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    env
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

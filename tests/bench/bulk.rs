@@ -5,15 +5,15 @@
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_core::domain::api_key::Scope;
+use collector_core::ports::{IdGenerator, RandomIds, SystemClock};
+use collector_core::service::admin::{create_store, issue_key};
+use collector_core::service::ingest::IngestConfig;
+use collector_http::edge::IngestDeps;
 use integration_tests::{apigw_request, clone_template_table, read_response, Clients};
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::domain::api_key::Scope;
-use shared::http::edge::IngestDeps;
-use shared::ports::{IdGenerator, RandomIds, SystemClock};
-use shared::service::admin::{create_store, issue_key};
-use shared::service::ingest::IngestConfig;
 
 const ROUNDS: usize = 3;
 const EVENTS: usize = 100;

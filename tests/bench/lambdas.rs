@@ -19,16 +19,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_core::domain::api_key::Scope;
+use collector_core::ports::{RandomIds, SystemClock};
+use collector_core::service::admin::{create_store, issue_key};
+use collector_core::service::ingest::IngestConfig;
+use collector_http::edge::IngestDeps;
 use integration_tests::{apigw_event, local_aws, target_dir, Clients};
 use runtime_api::RuntimeApi;
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::domain::api_key::Scope;
-use shared::http::edge::IngestDeps;
-use shared::ports::{RandomIds, SystemClock};
-use shared::service::admin::{create_store, issue_key};
-use shared::service::ingest::IngestConfig;
 
 const STARTS: usize = 6;
 const LOAD_PROCESSES: usize = 4;

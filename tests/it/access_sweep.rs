@@ -2,11 +2,11 @@
 //! key lacking the endpoint's scope, answers 401/401/404-or-403/403 and changes nothing in the table. Then
 //! neither key appears in any answer or log line.
 
+use collector_core::domain::api_key::Scope;
+use collector_core::ports::RandomIds;
+use collector_core::service::admin::issue_key;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
-use shared::domain::api_key::Scope;
-use shared::ports::RandomIds;
-use shared::service::admin::issue_key;
 
 use crate::pipeline::{jobs_handler, Pipeline};
 use crate::support::{captured_logs, table_items, Fixture};

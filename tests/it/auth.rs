@@ -1,10 +1,10 @@
 //! Authentication and the tenant wall.
 
+use collector_core::domain::api_key::Scope;
+use collector_core::ports::RandomIds;
+use collector_core::service::admin::{create_store, issue_key, list_keys, revoke_key};
 use integration_tests::{apigw_request, read_response};
 use serde_json::json;
-use shared::domain::api_key::Scope;
-use shared::ports::RandomIds;
-use shared::service::admin::{create_store, issue_key, list_keys, revoke_key};
 
 use crate::support::Fixture;
 

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
+use collector_aws::sqs::SqsDispatchQueue;
 use serde_json::{json, Value};
-use shared::adapters::sqs::SqsDispatchQueue;
 
 use crate::support::{FaultyStore, Fixture};
 

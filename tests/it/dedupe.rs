@@ -1,7 +1,7 @@
 //! Dedupe on (store, uniqueId): duplicate, conflict, expiry, and concurrent identical requests.
 
+use collector_core::service::ingest::IngestConfig;
 use serde_json::json;
-use shared::service::ingest::IngestConfig;
 
 use crate::support::Fixture;
 

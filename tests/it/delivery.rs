@@ -1,8 +1,8 @@
 //! Dispatch: stored events reach SQS, SNS and webhook subscribers, once per (event, subscription).
 
+use collector_core::domain::event::EventRef;
+use collector_core::domain::ids::EventId;
 use serde_json::{json, Value};
-use shared::domain::event::EventRef;
-use shared::domain::ids::EventId;
 
 use crate::pipeline::{verify_with_reference_library, Pipeline};
 use crate::support::{create_queue, hex_id, Fixture};

@@ -1,10 +1,10 @@
 //! A 2xx means durable: failures injected at each step boundary of ingest.
 
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_core::domain::event::EventRef;
+use collector_core::domain::ids::EventId;
+use collector_core::ports::PendingEvents;
 use serde_json::{json, Value};
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::domain::event::EventRef;
-use shared::domain::ids::EventId;
-use shared::ports::PendingEvents;
 
 use crate::support::{Crash, FaultyStore, Fixture};
 

@@ -3,9 +3,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use collector_core::domain::subscription::EntityType;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
-use shared::domain::subscription::EntityType;
 
 use crate::pipeline::Pipeline;
 use crate::support::Fixture;

@@ -4,11 +4,11 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use collector_core::domain::ids::CustomerId;
+use collector_core::domain::job::Notification;
+use collector_core::ports::{AudienceStore, CustomerErasure};
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
-use shared::domain::ids::CustomerId;
-use shared::domain::job::Notification;
-use shared::ports::{AudienceStore, CustomerErasure};
 
 use crate::pipeline::Pipeline;
 use crate::support::{table_items, Fixture};

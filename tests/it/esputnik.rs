@@ -3,7 +3,7 @@
 use integration_tests::read_response;
 use serde_json::{json, Value};
 
-use shared::ports::{Clock, IngestStore};
+use collector_core::ports::{Clock, IngestStore};
 
 use crate::pipeline::Pipeline;
 use crate::support::Fixture;
@@ -269,7 +269,7 @@ async fn when_products_are_viewed_and_carts_change_should_record_what_the_jobs_q
     order["params"][0] = json!({"name": "email", "value": "shopper@example.com"});
     assert_eq!(send(&f, &order).await.1["status"], "accepted");
     assert!(f.table.open_carts_before(&f.store_id, later).await.unwrap().is_empty());
-    let customer = shared::domain::ids::CustomerId::parse(first["customerId"].as_str().unwrap()).unwrap();
+    let customer = collector_core::domain::ids::CustomerId::parse(first["customerId"].as_str().unwrap()).unwrap();
     assert_eq!(
         f.table.cart(&f.store_id, &customer).await.unwrap().unwrap().cart_status,
         "ORDERED"

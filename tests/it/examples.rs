@@ -97,7 +97,7 @@ async fn when_minimal_example_is_posted_should_default_the_timestamp_to_now() {
     let (status, body) = f.post(&minimal_example()).await;
     assert_eq!(status, 202, "{body}");
     let event = f.event(&body).await;
-    assert_eq!(event.occurred_at, shared::ports::Clock::now(&f.clock));
+    assert_eq!(event.occurred_at, collector_core::ports::Clock::now(&f.clock));
     assert_eq!(event.received_at, event.occurred_at);
     assert!(event.data.is_empty() && event.extra.is_none());
 }

@@ -17,21 +17,18 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_core::domain::job::Job;
+use collector_core::ports::Clock;
+use collector_core::service::admin::set_rate_limit;
+use collector_core::service::job_runs::{run_due_jobs, JobRunner, RunOutcome, TickConfig};
+use collector_core::service::sweep::{sweep, SweepConfig};
 use futures::{stream, StreamExt};
 use integration_tests::{apigw_request, read_response, Clients};
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
-use shared::adapters::kms::KmsSecretBox;
-use shared::adapters::publisher::AwsPublisher;
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::adapters::webhook::WebhookClient;
-use shared::domain::job::Job;
-use shared::ports::Clock;
-use shared::service::admin::set_rate_limit;
-use shared::service::job_runs::{run_due_jobs, JobRunner, RunOutcome, TickConfig};
-use shared::service::sweep::{sweep, SweepConfig};
 
-use crate::pipeline::{Dispatcher, Pipeline};
+use crate::pipeline::{dispatch_deps_over, Dispatcher, Pipeline};
 use crate::support::{table_scan, Fixture};
 
 /// Of every 1,000 AWS requests, this many fail.
@@ -97,17 +94,10 @@ impl Faulty {
         let clients = Clients::without_sdk_retries().await;
         let table = DynamoTable::new(clients.dynamodb.clone(), &f.table_name);
         let queue = SqsDispatchQueue::new(clients.sqs.clone(), &f.dispatch_queue_url);
-        let secrets = KmsSecretBox::new(clients.kms.clone(), &integration_tests::local_aws().secrets_key_id);
-        let dispatcher = dispatch::Handler {
-            store: table.clone(),
-            publisher: AwsPublisher::new(clients.config.clone(), secrets, WebhookClient::new(true)),
-            queue: queue.clone(),
-            clock: Box::new(f.clock.clone()),
-        };
         Self {
-            ingest: f.handler_with(table.clone(), queue.clone()),
-            bulk: f.bulk_handler_with(table.clone(), queue.clone()),
-            dispatcher,
+            ingest: ingest::Handler::from(f.ingest_deps(&clients.config, "IngestFunction")),
+            bulk: bulk_ingest::Handler::from(f.ingest_deps(&clients.config, "BulkIngestFunction")),
+            dispatcher: dispatch::Handler::from(dispatch_deps_over(f, &clients.config)),
             table,
             queue,
             clients,

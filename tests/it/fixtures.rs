@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::sqs::SqsEvent;
+use collector_core::domain::trace::TraceContext;
 use integration_tests::{read_response, repo_root, FUNCTIONS};
 use lambda_http::request::LambdaRequest;
 use serde_json::{json, Value};
-use shared::domain::trace::TraceContext;
 
 use crate::pipeline::{create_job, jobs_handler, scheduler, Pipeline, WebhookReceiver};
 use crate::support::{assert_granted, Fixture};
@@ -254,7 +254,7 @@ async fn when_the_scheduled_event_fixture_arrives_should_run_the_jobs_that_are_d
     f.clock.advance(chrono::Duration::minutes(61));
     let sendgrid = WebhookReceiver::start().await;
     f.clients.log.take_iam_actions();
-    let report = scheduler(&f, &sendgrid.base()).tick().await.expect("a tick");
+    let report = scheduler(&f, &sendgrid.base()).handle().await.expect("a tick");
     assert_fixture_granted(&f, "scheduler/tick.json");
     assert_eq!(
         (report.jobs.due, report.jobs.ran, report.jobs.failed),

@@ -4,10 +4,10 @@
 use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
+use collector_core::domain::job::Job;
+use collector_core::ports::{Claim, Clock, JobSchedule, JobStore};
+use collector_core::service::job_runs::{run_due_jobs, JobRunner, RunOutcome, TickConfig};
 use serde_json::json;
-use shared::domain::job::Job;
-use shared::ports::{Claim, Clock, JobSchedule, JobStore};
-use shared::service::job_runs::{run_due_jobs, JobRunner, RunOutcome, TickConfig};
 
 use crate::support::Fixture;
 
@@ -105,7 +105,7 @@ async fn when_a_runner_died_mid_run_should_leave_the_slot_alone_then_take_it_ove
     f.clock.advance(Duration::minutes(61));
     // A runner claimed the slot and died: its record never finished, the job's next run never moved.
     let slot = job.created_at + Duration::hours(1);
-    let abandoned = shared::domain::job::JobRun {
+    let abandoned = collector_core::domain::job::JobRun {
         job_id: id.clone(),
         scheduled_for: slot,
         started_at: f.clock.now(),

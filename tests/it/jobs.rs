@@ -1,9 +1,9 @@
 //! `/api/v1/jobs`: notification jobs, their validation, their schedule, and tenant walls.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use collector_aws::dynamo::DynamoTable;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
 
 use crate::support::Fixture;
 

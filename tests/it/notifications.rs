@@ -4,9 +4,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Duration;
+use collector_core::ports::JobStore;
 use integration_tests::read_response;
 use serde_json::{json, Value};
-use shared::ports::JobStore;
 
 use crate::pipeline::{checked_tick, scheduler, WebhookReceiver};
 use crate::support::Fixture;

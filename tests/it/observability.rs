@@ -1,10 +1,10 @@
 //! What operators see: one JSON log line per request and per dispatch message, and the trace of a merchant's
 //! request carried through the dispatch queue to every destination.
 
+use collector_core::domain::trace::TraceContext;
 use integration_tests::read_response;
 use lambda_http::http::HeaderValue;
 use serde_json::{json, Value};
-use shared::domain::trace::TraceContext;
 
 use crate::pipeline::Pipeline;
 use crate::support::{captured_logs, hex_id, Fixture};

@@ -4,7 +4,7 @@
 #[test]
 fn when_code_changes_the_api_should_have_updated_docs_openapi_json() {
     let path = integration_tests::repo_root().join("docs/openapi.json");
-    let generated = shared::http::openapi::openapi_json();
+    let generated = collector_http::openapi::openapi_json();
     if std::env::var_os("UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }

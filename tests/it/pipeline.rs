@@ -1,54 +1,65 @@
 //! The delivery side of a fixture: the subscriptions endpoint, the dispatch function fed from the fixture's
 //! dispatch queue the way Lambda's event source mapping feeds it, subscriber queues, and a webhook receiver.
 
+use std::collections::HashMap;
+
+use collector_aws::SdkConfig;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use integration_tests::{apigw_request, local_aws, read_response, repo_root};
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::kms::KmsSecretBox;
+use collector_aws::publisher::AwsPublisher;
+use collector_aws::sendgrid::SendGrid;
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_core::service::dispatch::DispatchCounts;
+use collector_core::service::notifications::NotificationRunner;
+use integration_tests::{apigw_request, function_env, read_response, repo_root};
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
-use shared::adapters::kms::KmsSecretBox;
-use shared::adapters::publisher::AwsPublisher;
-use shared::adapters::sendgrid::SendGrid;
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::adapters::webhook::WebhookClient;
-use shared::domain::subscription_input::DestinationPolicy;
-use shared::http::auth::Admission;
-use shared::http::edge::SubscriptionDeps;
-use shared::ports::RandomIds;
-use shared::service::dispatch::DispatchCounts;
-use shared::service::job_runs::TickConfig;
-use shared::service::notifications::{NotificationConfig, NotificationRunner};
-use shared::service::sweep::SweepConfig;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::support::{assert_granted, create_queue, hex_id, Fixture};
 
 pub type Dispatcher = dispatch::Handler<DynamoTable, AwsPublisher, SqsDispatchQueue>;
 
-pub fn secret_box(f: &Fixture) -> KmsSecretBox {
-    KmsSecretBox::new(f.clients.kms.clone(), &local_aws().secrets_key_id)
+/// The template's environment of `logical` over the fixture's table and dispatch queue, in local mode (so
+/// deliveries may go to this machine's receivers), and `extra`.
+fn env_of(f: &Fixture, logical: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut overrides = vec![
+        ("TABLE_NAME", f.table_name.as_str()),
+        ("DISPATCH_QUEUE_URL", f.dispatch_queue_url.as_str()),
+        ("LOCAL_MODE", "true"),
+    ];
+    overrides.extend_from_slice(extra);
+    function_env(logical, &overrides)
 }
 
-/// The real dispatch handler over the fixture's table, its clock and clients that count requests.
+/// The real dispatch function's dependencies, as production builds them, over the fixture's table and queue,
+/// its clock and clients that count requests.
+pub fn dispatch_deps(f: &Fixture) -> dispatch::Deps<DynamoTable, AwsPublisher, SqsDispatchQueue> {
+    dispatch_deps_over(f, &f.clients.config)
+}
+
+/// [`dispatch_deps`] with clients from `sdk`.
+pub fn dispatch_deps_over(f: &Fixture, sdk: &SdkConfig) -> dispatch::Deps<DynamoTable, AwsPublisher, SqsDispatchQueue> {
+    let config = dispatch::wiring::Config::from_env(&env_of(f, "DispatchFunction", &[])).expect("its environment");
+    let mut deps = dispatch::wiring::build(sdk, &config);
+    deps.clock = Box::new(f.clock.clone());
+    deps
+}
+
+/// The real dispatch handler (see [`dispatch_deps`]).
 pub fn dispatcher(f: &Fixture) -> Dispatcher {
-    dispatch::Handler {
-        store: f.table.clone(),
-        publisher: AwsPublisher::new(f.clients.config.clone(), secret_box(f), WebhookClient::new(true)),
-        queue: f.dispatch_queue(),
-        clock: Box::new(f.clock.clone()),
-    }
+    dispatch::Handler::from(dispatch_deps(f))
 }
 
-/// The jobs endpoint over the fixture's table and clock.
+/// The jobs endpoint as production builds it, over the fixture's table and clock.
 pub fn jobs_handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
-    jobs::Handler::from(shared::http::edge::JobDeps {
-        store: f.table.clone(),
-        clock: Box::new(f.clock.clone()),
-        ids: Box::new(RandomIds),
-        admission: Admission::default(),
-    })
+    let config = jobs::wiring::Config::from_env(&env_of(f, "JobsFunction", &[])).expect("its environment");
+    let mut deps = jobs::wiring::build(&f.clients.config, &config);
+    deps.clock = Box::new(f.clock.clone());
+    jobs::Handler::from(deps)
 }
 
 /// Every HTTP function's handler over one fixture, by the function's name: what API Gateway invokes, for the
@@ -93,29 +104,30 @@ pub async fn create_job(f: &Fixture, body: &Value) -> String {
 
 pub type Scheduler = scheduler::Handler<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid>>;
 
-/// The real scheduler handler over the fixture's table, queue and clock, mailing through SendGrid at
-/// `sendgrid_base` (a local receiver).
+/// The real scheduler as production builds it, over the fixture's table, queue and clock, mailing through
+/// SendGrid at `sendgrid_base` (a local receiver) with the template's defaults of every other setting.
 pub fn scheduler(f: &Fixture, sendgrid_base: &str) -> Scheduler {
-    scheduler::Handler {
-        store: f.table.clone(),
-        queue: f.dispatch_queue(),
-        runner: NotificationRunner {
-            store: f.table.clone(),
-            mailer: SendGrid::new(sendgrid_base, "SG.test-key", "shop@example.com")
-                .with_backoff(std::time::Duration::from_millis(10)),
-            clock: Box::new(f.clock.clone()),
-            config: NotificationConfig::default(),
-        },
-        clock: Box::new(f.clock.clone()),
-        sweep: SweepConfig::default(),
-        jobs: TickConfig::default(),
-    }
+    let env = env_of(
+        f,
+        "SchedulerFunction",
+        &[
+            ("SENDGRID_BASE_URL", sendgrid_base),
+            ("SENDGRID_API_KEY", "SG.test-key"),
+            ("SENDGRID_FROM", "shop@example.com"),
+        ],
+    );
+    let config = scheduler::wiring::Config::from_env(&env).expect("its environment");
+    let mut deps = scheduler::wiring::build(&f.clients.config, &config);
+    deps.clock = Box::new(f.clock.clone());
+    deps.runner.clock = Box::new(f.clock.clone());
+    deps.runner.mailer = deps.runner.mailer.with_backoff(std::time::Duration::from_millis(10));
+    scheduler::Handler::from(deps)
 }
 
 /// One scheduler tick, failing unless `template.yaml` grants the scheduler every AWS action it took.
 pub async fn checked_tick(f: &Fixture, scheduler: &Scheduler) -> scheduler::Tick {
     f.clients.log.take_iam_actions();
-    let tick = scheduler.tick().await.expect("a tick");
+    let tick = scheduler.handle().await.expect("a tick");
     assert_granted(f, "SchedulerFunction", "a scheduler tick");
     tick
 }
@@ -132,16 +144,12 @@ impl<'a> Pipeline<'a> {
     }
 
     pub fn with_key_store(f: &'a Fixture, store: DynamoTable) -> Self {
-        let subscriptions = subscriptions::Handler::from(SubscriptionDeps {
-            store,
-            secrets: secret_box(f),
-            clock: Box::new(f.clock.clone()),
-            ids: Box::new(RandomIds),
-            admission: Admission::default(),
-            policy: DestinationPolicy {
-                allow_private_targets: true,
-            },
-        });
+        let config =
+            subscriptions::wiring::Config::from_env(&env_of(f, "SubscriptionsFunction", &[])).expect("its environment");
+        let mut deps = subscriptions::wiring::build(&f.clients.config, &config);
+        deps.store = store;
+        deps.clock = Box::new(f.clock.clone());
+        let subscriptions = subscriptions::Handler::from(deps);
         Self {
             f,
             subscriptions,

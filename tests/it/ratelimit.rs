@@ -2,11 +2,11 @@
 
 use std::collections::HashSet;
 
+use collector_core::service::admin::set_rate_limit;
 use futures::future::join_all;
 use integration_tests::read_response;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
-use shared::service::admin::set_rate_limit;
 
 use crate::support::Fixture;
 
@@ -107,7 +107,7 @@ async fn when_a_bulk_request_arrives_should_count_ten_against_the_limit() {
 async fn when_a_rate_limit_is_set_out_of_range_should_refuse_it() {
     let f = Fixture::new().await;
     assert!(set_rate_limit(&f.table, &f.store_id, 0).await.is_err());
-    let missing = shared::domain::ids::StoreId::parse("65f1a2b3c4d5e6f708192a3b").unwrap();
+    let missing = collector_core::domain::ids::StoreId::parse("65f1a2b3c4d5e6f708192a3b").unwrap();
     assert!(set_rate_limit(&f.table, &missing, 10)
         .await
         .unwrap_err()

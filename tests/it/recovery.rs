@@ -5,17 +5,17 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_core::domain::customer::Customer;
+use collector_core::domain::delivery::DeliveryRecord;
+use collector_core::domain::event::EventRef;
+use collector_core::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use collector_core::domain::subscription::Subscription;
+use collector_core::ports::{DispatchRecord, DispatchState, DispatchStore, StoreError, SubscriptionStore};
 use serde_json::{json, Value};
-use shared::adapters::dynamo::DynamoTable;
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::domain::customer::Customer;
-use shared::domain::delivery::DeliveryRecord;
-use shared::domain::event::EventRef;
-use shared::domain::ids::{CustomerId, StoreId, SubscriptionId};
-use shared::domain::subscription::Subscription;
-use shared::ports::{DispatchRecord, DispatchState, DispatchStore, StoreError, SubscriptionStore};
 
-use crate::pipeline::{checked_tick, dispatcher, scheduler, Pipeline};
+use crate::pipeline::{checked_tick, dispatch_deps, scheduler, Pipeline};
 use crate::support::{Crash, FaultyStore, Fixture};
 
 /// Where dispatch dies.
@@ -30,7 +30,7 @@ enum DispatchCrash {
 /// The real table; the next dispatch of a batch dies (panics) at the armed step.
 struct CrashingTable {
     table: DynamoTable,
-    armed: Mutex<Option<DispatchCrash>>,
+    armed: Arc<Mutex<Option<DispatchCrash>>>,
 }
 
 impl CrashingTable {
@@ -142,22 +142,23 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
     // Dispatch dies before sending, then after sending and before recording, then after recording but
     // before the event source mapping deletes the messages. Each time the batch comes back when its
     // visibility timeout ends (made immediate here).
-    let real = dispatcher(&f);
-    let crashing = Arc::new(dispatch::Handler {
+    let real = dispatch_deps(&f);
+    let armed = Arc::new(Mutex::new(None));
+    let crashing = Arc::new(dispatch::Handler::from(dispatch::Deps {
         store: CrashingTable {
             table: f.table.clone(),
-            armed: Mutex::new(None),
+            armed: armed.clone(),
         },
         publisher: real.publisher,
         queue: real.queue,
         clock: real.clock,
-    });
+    }));
     for step in [
         Some(DispatchCrash::BeforeSend),
         Some(DispatchCrash::AfterSendBeforeRecord),
         None,
     ] {
-        *crashing.store.armed.lock().unwrap() = step;
+        *armed.lock().unwrap() = step;
         let (event, receipts) = p.receive_batch().await.expect("the batch is back");
         let handler = crashing.clone();
         let outcome = tokio::spawn(async move { handler.handle(event, "it-request").await }).await;
@@ -229,7 +230,7 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
     counts.sort_unstable();
     assert_eq!(counts, [1, 1, 2, 2, 2, 2], "{got_orders:?}");
     for id in &accepted {
-        let id = shared::domain::ids::EventId::parse(id).unwrap();
+        let id = collector_core::domain::ids::EventId::parse(id).unwrap();
         assert!(!f.table.is_pending(&f.store_id, &id).await.unwrap(), "settled: {id}");
     }
 }

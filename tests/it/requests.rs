@@ -11,7 +11,7 @@ use crate::support::Fixture;
 
 /// Asserts the operations of one HTTP request, logged since the last take, and records them as `figure`, per
 /// `events` events. The rate limiter's counter update is shown apart: at most one per request, and fewer
-/// when an instance's lease still holds permits (`shared::domain::rate_limit`), so it depends on timing.
+/// when an instance's lease still holds permits (`collector_core::domain::rate_limit`), so it depends on timing.
 fn expect_requests(f: &Fixture, figure: &str, events: usize, expected: &[(&str, usize)]) {
     let mut logged = f.clients.log.take_counts();
     let limiter = logged.remove(RATE_LIMIT).unwrap_or(0);

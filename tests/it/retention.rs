@@ -2,11 +2,11 @@
 //! attribute (`expiresAt`) the template enables, computed from the store's retention.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use collector_core::service::admin::set_retention;
 use serde_json::json;
-use shared::service::admin::set_retention;
 
-use shared::ports::Clock;
-use shared::service::job_runs::{run_due_jobs, TickConfig};
+use collector_core::ports::Clock;
+use collector_core::service::job_runs::{run_due_jobs, TickConfig};
 
 use crate::job_runs::{hourly_job, Recorder};
 use crate::pipeline::Pipeline;

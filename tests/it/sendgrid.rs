@@ -1,7 +1,8 @@
 //! The SendGrid client against a local receiver: the request SendGrid would get, batching, and retries.
 
+use collector_aws::sendgrid::SendGrid;
+use collector_core::ports::{Email, MailError, Mailer};
 use serde_json::{json, Value};
-use shared::adapters::sendgrid::{Email, MailError, SendGrid};
 
 use crate::pipeline::WebhookReceiver;
 

@@ -6,30 +6,48 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use ingest::Handler;
-use integration_tests::{apigw_request, clone_template_table, read_response, Clients};
-use serde_json::Value;
-use shared::adapters::dynamo::DynamoTable;
-use shared::adapters::sqs::SqsDispatchQueue;
-use shared::domain::api_key::ApiKeyRecord;
-use shared::domain::api_key::Scope;
-use shared::domain::custom_event::CustomerInput;
-use shared::domain::customer::Customer;
-use shared::domain::entity_state::EntityState;
-use shared::domain::erasure::Erasure;
-use shared::domain::event::StoredEvent;
-use shared::domain::identity::Identifier;
-use shared::domain::ids::{CustomerId, EventId, StoreId};
-use shared::domain::order::Order;
-use shared::domain::store_settings::StoreSettings;
-use shared::domain::subscription::EntityType;
-use shared::http::edge::IngestDeps;
-use shared::ports::{
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::sqs::SqsDispatchQueue;
+use collector_aws::SdkConfig;
+use collector_core::domain::api_key::ApiKeyRecord;
+use collector_core::domain::api_key::Scope;
+use collector_core::domain::custom_event::CustomerInput;
+use collector_core::domain::customer::Customer;
+use collector_core::domain::entity_state::EntityState;
+use collector_core::domain::erasure::Erasure;
+use collector_core::domain::event::StoredEvent;
+use collector_core::domain::identity::Identifier;
+use collector_core::domain::ids::{CustomerId, EventId, StoreId};
+use collector_core::domain::order::Order;
+use collector_core::domain::store_settings::StoreSettings;
+use collector_core::domain::subscription::EntityType;
+use collector_core::ports::{
     AdmissionStore, Clock, Commit, CommitOutcome, CustomerErasure, DispatchQueue, ErrorKind, IdGenerator, IngestStore,
     Permits, Prefetched, RandomIds, StoreError,
 };
-use shared::service::admin::{create_store, issue_key};
-use shared::service::ingest::IngestConfig;
+use collector_core::service::admin::{create_store, issue_key};
+use collector_core::service::ingest::IngestConfig;
+use collector_http::edge::IngestDeps;
+use ingest::Handler;
+use integration_tests::{apigw_request, clone_template_table, function_env, read_response, Clients};
+use serde_json::Value;
+
+/// An ingesting function (`IngestFunction`, `BulkIngestFunction`) as production builds it: from its template
+/// environment, over `(table, dispatch queue)`, with `config`'s ingest settings and the test clock.
+fn ingest_deps(
+    sdk: &SdkConfig,
+    logical: &str,
+    (table, queue): (&str, &str),
+    config: &IngestConfig,
+    clock: &TestClock,
+) -> IngestDeps<DynamoTable, SqsDispatchQueue> {
+    let env = function_env(logical, &[("TABLE_NAME", table), ("DISPATCH_QUEUE_URL", queue)]);
+    let mut wiring = ingest::wiring::Config::from_env(&env).expect("the template's environment");
+    wiring.ingest = config.clone();
+    let mut deps = ingest::wiring::build(sdk, &wiring);
+    deps.clock = Box::new(clock.clone());
+    deps
+}
 
 /// A clock tests can move.
 #[derive(Clone)]
@@ -81,20 +99,17 @@ impl Fixture {
             .expect("key issued");
         let clock = TestClock(Arc::new(Mutex::new(now)));
         let dispatch_queue_url = create_queue(&clients, &format!("dispatch-{}", hex_id())).await;
-        let handler = Handler::from(IngestDeps::new(
-            table.clone(),
-            SqsDispatchQueue::new(clients.sqs.clone(), &dispatch_queue_url),
-            Box::new(clock.clone()),
-            Box::new(RandomIds),
-            config.clone(),
-        ));
-        let bulk = bulk_ingest::Handler::from(IngestDeps::new(
-            table.clone(),
-            SqsDispatchQueue::new(clients.sqs.clone(), &dispatch_queue_url),
-            Box::new(clock.clone()),
-            Box::new(RandomIds),
-            config,
-        ));
+        let build = |logical| {
+            ingest_deps(
+                &clients.config,
+                logical,
+                (&table_name, &dispatch_queue_url),
+                &config,
+                &clock,
+            )
+        };
+        let handler = Handler::from(build("IngestFunction"));
+        let bulk = bulk_ingest::Handler::from(build("BulkIngestFunction"));
         clients.log.take();
         Self {
             clients,
@@ -107,6 +122,13 @@ impl Fixture {
             handler,
             bulk,
         }
+    }
+
+    /// The dependencies of the ingesting function `logical` as production builds them, over this fixture's
+    /// table, queue and clock, with clients from `sdk`.
+    pub fn ingest_deps(&self, sdk: &SdkConfig, logical: &str) -> IngestDeps<DynamoTable, SqsDispatchQueue> {
+        let place = (self.table_name.as_str(), self.dispatch_queue_url.as_str());
+        ingest_deps(sdk, logical, place, &IngestConfig::default(), &self.clock)
     }
 
     /// A second store in this fixture's table and a key of it: another tenant.
@@ -150,7 +172,7 @@ impl Fixture {
     /// template grants ingest every AWS action the request took.
     pub async fn post_with<S, Q>(&self, handler: &Handler<S, Q>, body: &Value) -> (u16, Value)
     where
-        S: IngestStore + shared::ports::AdmissionStore + CustomerErasure + Sync,
+        S: IngestStore + collector_core::ports::AdmissionStore + CustomerErasure + Sync,
         Q: DispatchQueue + Sync,
     {
         self.clients.log.take_iam_actions();
@@ -166,7 +188,7 @@ impl Fixture {
 
     pub async fn post_bulk_with<S, Q>(&self, handler: &bulk_ingest::Handler<S, Q>, body: &Value) -> (u16, Value)
     where
-        S: IngestStore + shared::ports::AdmissionStore + Sync,
+        S: IngestStore + collector_core::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         self.clients.log.take_iam_actions();
@@ -182,7 +204,7 @@ impl Fixture {
     /// A bulk handler over the same store and clock with other ports.
     pub fn bulk_handler_with<S, Q>(&self, store: S, queue: Q) -> bulk_ingest::Handler<S, Q>
     where
-        S: IngestStore + shared::ports::AdmissionStore + Sync,
+        S: IngestStore + collector_core::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         bulk_ingest::Handler::from(IngestDeps::new(
@@ -197,7 +219,7 @@ impl Fixture {
     /// A handler over the same store and clock with other ports.
     pub fn handler_with<S, Q>(&self, store: S, queue: Q) -> Handler<S, Q>
     where
-        S: IngestStore + shared::ports::AdmissionStore + Sync,
+        S: IngestStore + collector_core::ports::AdmissionStore + Sync,
         Q: DispatchQueue + Sync,
     {
         Handler::from(IngestDeps::new(

@@ -1,19 +1,19 @@
 //! `POST /stores/{storeId}/events/bulk`: up to 100 custom events, each validated and stored on its own by
 //! the same rules as the single endpoint, answered with one report.
 
+use collector_core::domain::api_key::Scope;
+use collector_core::domain::bulk_envelope::{check_event_size, parse_bulk_envelope};
+use collector_core::domain::custom_event::parse_custom_event;
+use collector_core::domain::limits::MAX_BULK_BODY_BYTES;
+use collector_core::domain::rate_limit::BULK_WEIGHT;
+use collector_core::ports::{AdmissionStore, DispatchQueue, IngestStore};
+use collector_core::service::bulk::{event_pointer, ingest_bulk};
+use collector_http::auth::Admission;
+use collector_http::edge::{authorized_json_body, respond, IngestDeps};
+use collector_http::openapi::BulkResponse;
+use collector_http::Problem;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::domain::api_key::Scope;
-use shared::domain::bulk_envelope::{check_event_size, parse_bulk_envelope};
-use shared::domain::custom_event::parse_custom_event;
-use shared::domain::limits::MAX_BULK_BODY_BYTES;
-use shared::domain::rate_limit::BULK_WEIGHT;
-use shared::http::auth::Admission;
-use shared::http::edge::{authorized_json_body, respond, IngestDeps};
-use shared::http::openapi::BulkResponse;
-use shared::http::Problem;
-use shared::ports::{AdmissionStore, DispatchQueue, IngestStore};
-use shared::service::bulk::{event_pointer, ingest_bulk};
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, Q>(IngestDeps<S, Q>);

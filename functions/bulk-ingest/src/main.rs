@@ -1,15 +1,19 @@
 //! Wiring only: logging, configuration from the environment, clients built once, then the runtime loop.
+//! Bulk ingest is put together as single ingest is (`ingest::wiring`).
 
 use std::convert::Infallible;
 
 use bulk_ingest::Handler;
+use collector_aws::aws_config;
+use collector_core::config::ProcessEnv;
+use ingest::wiring::{build, Config};
 use lambda_http::{run, service_fn, Error, Request};
-use shared::adapters::wiring::ingest_deps_from_env;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let handler = Handler::from(ingest_deps_from_env().await?);
+    let config = Config::from_env(&ProcessEnv)?;
+    let handler = Handler::from(build(&aws_config().await, &config));
     let handler = &handler;
     run(service_fn(move |request: Request| async move {
         Ok::<_, Infallible>(handler.handle(request).await)

@@ -7,18 +7,29 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Instant;
 
-use shared::domain::event::EventRef;
-use shared::domain::trace::{TraceContext, TRACEPARENT};
-use shared::ports::{Clock, DispatchStore, IdGenerator, MessageVisibility, Publisher, RandomIds};
-use shared::service::dispatch::{dispatch, DispatchCounts, DispatchItem, ItemOutcome};
+use collector_core::domain::event::EventRef;
+use collector_core::domain::trace::{TraceContext, TRACEPARENT};
+use collector_core::ports::{Clock, DispatchStore, IdGenerator, MessageVisibility, Publisher, RandomIds};
+use collector_core::service::dispatch::{dispatch, DispatchCounts, DispatchItem, ItemOutcome};
+
+pub mod wiring;
 
 /// What dispatch needs, built once per cold start.
-pub struct Handler<S, P, Q> {
+pub struct Deps<S, P, Q> {
     pub store: S,
     pub publisher: P,
     /// The dispatch queue, to delay the redelivery of messages with failed deliveries.
     pub queue: Q,
     pub clock: Box<dyn Clock>,
+}
+
+/// The function over its dependencies.
+pub struct Handler<S, P, Q>(Deps<S, P, Q>);
+
+impl<S, P, Q> From<Deps<S, P, Q>> for Handler<S, P, Q> {
+    fn from(deps: Deps<S, P, Q>) -> Self {
+        Self(deps)
+    }
 }
 
 impl<S, P, Q> Handler<S, P, Q>
@@ -62,15 +73,21 @@ where
         }
         let jitter = f64::from(RandomIds.secret()[0]) / 256.0;
         // Boxed: a batch's state machine is large; the runtime's stack need not carry it.
-        let (outcomes, counts) =
-            Box::pin(dispatch(&self.store, &self.publisher, &items, self.clock.now(), jitter)).await;
+        let (outcomes, counts) = Box::pin(dispatch(
+            &self.0.store,
+            &self.0.publisher,
+            &items,
+            self.0.clock.now(),
+            jitter,
+        ))
+        .await;
         let mut lines = Vec::with_capacity(items.len());
         for ((record, item), outcome) in received.into_iter().zip(&items).zip(outcomes) {
             let (label, delay) = match outcome {
                 ItemOutcome::Done => ("done", None),
                 ItemOutcome::RetryAfter(delay) => {
                     if let Some(receipt) = record.receipt_handle.as_deref() {
-                        if let Err(error) = self.queue.redeliver_after(receipt, delay).await {
+                        if let Err(error) = self.0.queue.redeliver_after(receipt, delay).await {
                             tracing::warn!(%error, "could not delay the retry; the queue's visibility timeout applies");
                         }
                     }

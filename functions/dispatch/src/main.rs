@@ -1,21 +1,17 @@
 //! Wiring only: logging, configuration from the environment, clients built once, then the runtime loop.
 
 use aws_lambda_events::sqs::SqsEvent;
+use collector_aws::aws_config;
+use collector_core::config::ProcessEnv;
+use dispatch::wiring::{build, Config};
 use dispatch::Handler;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use shared::adapters::wiring::dispatch_deps_from_env;
-use shared::ports::SystemClock;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let (store, publisher, queue) = dispatch_deps_from_env().await?;
-    let handler = Handler {
-        store,
-        publisher,
-        queue,
-        clock: Box::new(SystemClock),
-    };
+    let config = Config::from_env(&ProcessEnv)?;
+    let handler = Handler::from(build(&aws_config().await, &config));
     let handler = &handler;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         handler.handle(event.payload, &event.context.request_id).await

@@ -1,16 +1,16 @@
 //! `DELETE /stores/{storeId}/customers/{customerId}` and `DELETE /stores/{storeId}/customers?email=|phoneNumber=`.
 
+use collector_core::domain::api_key::Scope;
+use collector_core::domain::erasure::customer_ref;
+use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore};
+use collector_core::service::erasure::erase_customer;
+use collector_http::auth::authorize;
+use collector_http::body::{query_parameter, segment_after};
+use collector_http::edge::Reply;
+use collector_http::openapi_customers::ErasureResponse;
+use collector_http::Problem;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Request, RequestExt};
-use shared::domain::api_key::Scope;
-use shared::domain::erasure::customer_ref;
-use shared::http::auth::authorize;
-use shared::http::body::{query_parameter, segment_after};
-use shared::http::edge::Reply;
-use shared::http::openapi_customers::ErasureResponse;
-use shared::http::Problem;
-use shared::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore};
-use shared::service::erasure::erase_customer;
 
 use super::Handler;
 

@@ -4,25 +4,26 @@
 //! `DELETE /stores/{storeId}/customers/{customerId}` (or `?email=`, `?phoneNumber=`). The handler is a plain async
 //! function over ports, so tests drive it with real adapters against the local AWS.
 
+use collector_core::domain::api_key::Scope;
+use collector_core::domain::custom_event::parse_custom_event;
+use collector_core::domain::entity_event::{client_id_of_segment, parse_entity_event, representation};
+use collector_core::domain::esputnik::parse_esputnik;
+use collector_core::domain::event::StoredEvent;
+use collector_core::domain::ids::{EventId, StoreId};
+use collector_core::domain::limits::MAX_EVENT_BODY_BYTES;
+use collector_core::domain::validation::Pointer;
+use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore, StoreError};
+use collector_core::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
+use collector_http::auth::{authorize_tenant, Caller};
+use collector_http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
+use collector_http::openapi::{EsputnikResponse, IngestResponse};
+use collector_http::request_scope::note_event;
+use collector_http::Problem;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
-use shared::domain::api_key::Scope;
-use shared::domain::custom_event::parse_custom_event;
-use shared::domain::entity_event::{client_id_of_segment, parse_entity_event, representation};
-use shared::domain::esputnik::parse_esputnik;
-use shared::domain::event::StoredEvent;
-use shared::domain::ids::{EventId, StoreId};
-use shared::domain::limits::MAX_EVENT_BODY_BYTES;
-use shared::domain::validation::Pointer;
-use shared::http::auth::{authorize_tenant, Caller};
-use shared::http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
-use shared::http::openapi::{EsputnikResponse, IngestResponse};
-use shared::http::request_scope::note_event;
-use shared::http::Problem;
-use shared::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore, StoreError};
-use shared::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
 
 mod erasure;
+pub mod wiring;
 use erasure::is_customers_path;
 
 /// The path of the eSputnik dialect.
@@ -217,7 +218,7 @@ fn problem_of(error: IngestError) -> Problem {
             "/uniqueId",
         ),
         IngestError::Invalid(errors) => Problem::validation(errors),
-        IngestError::Ignored(why) => Problem::validation(vec![shared::domain::validation::FieldError {
+        IngestError::Ignored(why) => Problem::validation(vec![collector_core::domain::validation::FieldError {
             pointer: String::new(),
             detail: why,
         }]),

@@ -2,19 +2,21 @@
 //! `PUT /api/v1/jobs` with the id in the body), soft delete (`DELETE`, or the spec's
 //! `POST /api/v1/jobs/{jobId}`), and the run history. The tenant is the API key's store.
 
+pub mod wiring;
+
+use collector_core::domain::api_key::Scope;
+use collector_core::domain::ids::StoreId;
+use collector_core::domain::job::{parse_job, Job, JobInput};
+use collector_core::domain::validation::FieldError;
+use collector_core::ports::{AdmissionStore, JobStore};
+use collector_core::service::jobs::{self, JobError};
+use collector_http::auth::authorize_tenant;
+use collector_http::edge::{json_body, respond_reply, JobDeps, Reply};
+use collector_http::job_view::JobView;
+use collector_http::Problem;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
-use shared::domain::api_key::Scope;
-use shared::domain::ids::StoreId;
-use shared::domain::job::{parse_job, Job, JobInput};
-use shared::domain::validation::FieldError;
-use shared::http::auth::authorize_tenant;
-use shared::http::edge::{json_body, respond_reply, JobDeps, Reply};
-use shared::http::job_view::JobView;
-use shared::http::Problem;
-use shared::ports::{AdmissionStore, JobStore};
-use shared::service::jobs::{self, JobError};
 
 pub const BASE: &str = "/api/v1/jobs";
 const MAX_BODY_BYTES: usize = 64 * 1024;

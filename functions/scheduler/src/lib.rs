@@ -1,18 +1,29 @@
 //! The scheduler function, ticked every minute by an EventBridge rule: the recovery sweep, then the
-//! notification jobs that are due (each slot run once, see `shared::service::job_runs`).
+//! notification jobs that are due (each slot run once, see `collector_core::service::job_runs`).
 
-use shared::ports::{AdmissionStore, Clock, DispatchQueue, JobSchedule, PendingEvents, StoreError};
-use shared::service::job_runs::{run_due_jobs, JobRunner, TickConfig, TickReport};
-use shared::service::sweep::{sweep, SweepConfig, SweepReport};
+use collector_core::ports::{AdmissionStore, Clock, DispatchQueue, JobSchedule, PendingEvents, StoreError};
+use collector_core::service::job_runs::{run_due_jobs, JobRunner, TickConfig, TickReport};
+use collector_core::service::sweep::{sweep, SweepConfig, SweepReport};
+
+pub mod wiring;
 
 /// What the scheduler needs, built once per cold start.
-pub struct Handler<S, Q, R> {
+pub struct Deps<S, Q, R> {
     pub store: S,
     pub queue: Q,
     pub runner: R,
     pub clock: Box<dyn Clock>,
     pub sweep: SweepConfig,
     pub jobs: TickConfig,
+}
+
+/// The function over its dependencies.
+pub struct Handler<S, Q, R>(Deps<S, Q, R>);
+
+impl<S, Q, R> From<Deps<S, Q, R>> for Handler<S, Q, R> {
+    fn from(deps: Deps<S, Q, R>) -> Self {
+        Self(deps)
+    }
 }
 
 /// What one tick did.
@@ -31,9 +42,10 @@ where
     /// One tick: the sweep and the jobs, each whether or not the other failed. An error fails the
     /// invocation; the next tick sweeps and runs again (runs are claimed per slot, so a retried tick never
     /// runs a slot twice).
-    pub async fn tick(&self) -> Result<Tick, StoreError> {
-        let swept = sweep(&self.store, &self.queue, self.clock.now(), self.sweep).await;
-        let jobs = run_due_jobs(&self.store, &self.runner, self.clock.as_ref(), self.jobs).await;
+    pub async fn handle(&self) -> Result<Tick, StoreError> {
+        let deps = &self.0;
+        let swept = sweep(&deps.store, &deps.queue, deps.clock.now(), deps.sweep).await;
+        let jobs = run_due_jobs(&deps.store, &deps.runner, deps.clock.as_ref(), deps.jobs).await;
         let (swept, jobs) = (swept?, jobs?);
         tracing::info!(
             enqueued = swept.enqueued,

@@ -1,18 +1,20 @@
 //! `/api/v1/event-subscription`: create, list, read, update, deactivate and delete subscriptions, rotate a
 //! webhook's signing secret, and read a subscription's delivery attempts. The tenant is the API key's store.
 
+pub mod wiring;
+
+use collector_core::domain::api_key::Scope;
+use collector_core::domain::ids::{StoreId, SubscriptionId};
+use collector_core::domain::subscription_input::parse_subscription;
+use collector_core::ports::{AdmissionStore, SecretBox, SubscriptionStore};
+use collector_core::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
+use collector_http::auth::authorize_tenant;
+use collector_http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
+use collector_http::subscription_view::{DeliveryView, SubscriptionView};
+use collector_http::Problem;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
-use shared::domain::api_key::Scope;
-use shared::domain::ids::{StoreId, SubscriptionId};
-use shared::domain::subscription_input::parse_subscription;
-use shared::http::auth::authorize_tenant;
-use shared::http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
-use shared::http::subscription_view::{DeliveryView, SubscriptionView};
-use shared::http::Problem;
-use shared::ports::{AdmissionStore, SecretBox, SubscriptionStore};
-use shared::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
 
 /// The collection's path; items are `{BASE}/{id}`.
 pub const BASE: &str = "/api/v1/event-subscription";
@@ -60,7 +62,7 @@ fn view(saved: &Saved) -> Value {
 fn problem_of(error: SubscriptionError) -> Problem {
     match error {
         SubscriptionError::NotFound => Problem::not_found("Subscription"),
-        SubscriptionError::MissingId => Problem::validation(vec![shared::domain::validation::FieldError {
+        SubscriptionError::MissingId => Problem::validation(vec![collector_core::domain::validation::FieldError {
             pointer: "/id".to_owned(),
             detail: "is required: the id of the subscription to update".to_owned(),
         }]),
@@ -208,7 +210,11 @@ where
         }
     }
 
-    async fn find(&self, store_id: &StoreId, id: &str) -> Result<shared::domain::subscription::Subscription, Problem> {
+    async fn find(
+        &self,
+        store_id: &StoreId,
+        id: &str,
+    ) -> Result<collector_core::domain::subscription::Subscription, Problem> {
         let id = parse_id(id)?;
         self.0
             .store
@@ -235,9 +241,11 @@ fn deliveries_limit(request: &Request) -> Result<usize, Problem> {
     };
     match raw.parse::<usize>() {
         Ok(n) if (1..=MAX_DELIVERIES).contains(&n) => Ok(n),
-        _ => Err(Problem::validation(vec![shared::domain::validation::FieldError {
-            pointer: String::new(),
-            detail: format!("query parameter 'limit' must be a whole number from 1 to {MAX_DELIVERIES}"),
-        }])),
+        _ => Err(Problem::validation(vec![
+            collector_core::domain::validation::FieldError {
+                pointer: String::new(),
+                detail: format!("query parameter 'limit' must be a whole number from 1 to {MAX_DELIVERIES}"),
+            },
+        ])),
     }
 }

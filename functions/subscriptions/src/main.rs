@@ -2,14 +2,17 @@
 
 use std::convert::Infallible;
 
+use collector_aws::aws_config;
+use collector_core::config::ProcessEnv;
 use lambda_http::{run, service_fn, Error, Request};
-use shared::adapters::wiring::subscriptions_deps_from_env;
+use subscriptions::wiring::{build, Config};
 use subscriptions::Handler;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
-    let handler = Handler::from(subscriptions_deps_from_env().await?);
+    let config = Config::from_env(&ProcessEnv)?;
+    let handler = Handler::from(build(&aws_config().await, &config));
     let handler = &handler;
     run(service_fn(move |request: Request| async move {
         Ok::<_, Infallible>(handler.handle(request).await)

@@ -1,0 +1,44 @@
+//! How the subscriptions function is put together: its settings, read from the environment once at init,
+//! and its dependencies built from them. Production's `main` and the tests call the same two functions.
+
+use collector_aws::dynamo::DynamoTable;
+use collector_aws::kms::KmsSecretBox;
+use collector_aws::SdkConfig;
+use collector_core::config::{flag, required, ConfigError, Env};
+use collector_core::domain::subscription_input::DestinationPolicy;
+use collector_core::ports::{RandomIds, SystemClock};
+use collector_http::auth::Admission;
+use collector_http::edge::SubscriptionDeps;
+
+/// `TABLE_NAME`, `SECRETS_KEY_ID` (the KMS key that seals credentials and signing secrets), and `LOCAL_MODE`
+/// (`true` only in the local stack: destinations may be `http`, loopback and private).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub table: String,
+    pub secrets_key_id: String,
+    pub policy: DestinationPolicy,
+}
+
+impl Config {
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table: required(env, "TABLE_NAME")?,
+            secrets_key_id: required(env, "SECRETS_KEY_ID")?,
+            policy: DestinationPolicy {
+                allow_private_targets: flag(env, "LOCAL_MODE"),
+            },
+        })
+    }
+}
+
+/// The production dependencies; opens no connection.
+pub fn build(sdk: &SdkConfig, config: &Config) -> SubscriptionDeps<DynamoTable, KmsSecretBox> {
+    SubscriptionDeps {
+        store: DynamoTable::from_sdk(sdk, &config.table),
+        secrets: KmsSecretBox::from_sdk(sdk, &config.secrets_key_id),
+        clock: Box::new(SystemClock),
+        ids: Box::new(RandomIds),
+        admission: Admission::default(),
+        policy: config.policy,
+    }
+}

@@ -1,0 +1,500 @@
+//! DynamoDB: subscriptions, the delivery ledger and the pending-dispatch marker, on the single table.
+
+use std::collections::{HashMap, HashSet};
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Update};
+use chrono::{DateTime, Duration, Utc};
+
+use super::dynamo::{event_from_item, from_item, item_of, key, n, pk_of, DynamoTable, Item};
+use super::errors::{permanent, sdk_error};
+use super::keys::{self, PENDING_SHARD, PENDING_SINCE};
+use collector_core::domain::customer::Customer;
+use collector_core::domain::delivery::{DeliveryRecord, DeliveryStatus, DELIVERY_RETENTION_DAYS};
+use collector_core::domain::event::EventRef;
+use collector_core::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use collector_core::domain::subscription::Subscription;
+use collector_core::ports::{
+    DispatchRecord, DispatchState, DispatchStore, LedgerEntry, PendingEvents, PendingMarker, StoreError,
+    SubscriptionStore,
+};
+
+/// DynamoDB's limit of items in one transaction.
+const MAX_TRANSACT_ITEMS: usize = 100;
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
+    error.code() == Some("ConditionalCheckFailedException")
+}
+
+impl DynamoTable {
+    /// Up to `limit` pending events of one shard of the `pending` index due before `before`.
+    async fn pending_in_shard(
+        &self,
+        shard: u8,
+        before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<EventRef>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        while found.len() < limit {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::PENDING_INDEX)
+                .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
+                .expression_attribute_values(":shard", s(format!("PENDING#{shard}")))
+                .expression_attribute_values(":before", n(before.timestamp_millis()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(|e| sdk_error("query pending", e))?;
+            found.extend(page.items().iter().filter_map(|item| {
+                let (store_id, event_id) = keys::parse_event(pk_of(item)?)?;
+                Some(EventRef { store_id, event_id })
+            }));
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                break;
+            }
+        }
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// All items of a partition, strongly consistent, following pages.
+    async fn partition(&self, operation: &'static str, pk: String) -> Result<Vec<Item>, StoreError> {
+        self.query_all(operation, |q| {
+            q.key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .consistent_read(true)
+        })
+        .await
+    }
+
+    /// The record expires with its event; an event stored before retention existed keeps the old rule.
+    fn ledger_update(
+        &self,
+        event: &EventRef,
+        entry: &LedgerEntry,
+        event_expires_at: Option<i64>,
+    ) -> Result<Update, StoreError> {
+        const OP: &str = "ledger update";
+        let at = |v| serde_dynamo::to_attribute_value(v).map_err(|e| permanent(OP, e));
+        let expires = event_expires_at
+            .unwrap_or_else(|| (entry.attempt.at + Duration::days(DELIVERY_RETENTION_DAYS)).timestamp());
+        let values = HashMap::from([
+            (":store".to_owned(), s(event.store_id.as_str())),
+            (":event".to_owned(), s(event.event_id.as_str())),
+            (":sub".to_owned(), s(entry.subscription_id.as_str())),
+            (":mid".to_owned(), s(entry.message_id.clone())),
+            (":type".to_owned(), s(entry.message_type.clone())),
+            (
+                ":status".to_owned(),
+                at(serde_json::to_value(entry.attempt.status).map_err(|e| permanent(OP, e))?)?,
+            ),
+            (
+                ":at".to_owned(),
+                at(serde_json::to_value(entry.attempt.at).map_err(|e| permanent(OP, e))?)?,
+            ),
+            (
+                ":of".to_owned(),
+                s(keys::deliveries_of(&event.store_id, &entry.subscription_id)),
+            ),
+            (":ms".to_owned(), n(entry.attempt.at.timestamp_millis())),
+            (":exp".to_owned(), n(expires)),
+            (":empty".to_owned(), AttributeValue::L(Vec::new())),
+            (
+                ":attempt".to_owned(),
+                AttributeValue::L(vec![
+                    serde_dynamo::to_attribute_value(&entry.attempt).map_err(|e| permanent(OP, e))?
+                ]),
+            ),
+            (":delivered".to_owned(), s("DELIVERED")),
+        ]);
+        Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::delivery(event, &entry.subscription_id, &entry.message_id))))
+            .update_expression(
+                "SET storeId = :store, eventId = :event, subscriptionId = :sub, messageId = :mid, \
+                 messageType = :type, #status = :status, lastAttemptAt = :at, deliveriesOf = :of, \
+                 lastAttemptMs = :ms, expiresAt = :exp, attempts = list_append(if_not_exists(attempts, :empty), :attempt)",
+            )
+            .condition_expression("attribute_not_exists(pk) OR #status <> :delivered")
+            .expression_attribute_names("#status", "status")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| permanent(OP, e))
+    }
+
+    /// The event's marker, and the delivered pairs added to its set, so the next read knows without the ledger.
+    fn marker_update(
+        &self,
+        event: &EventRef,
+        marker: PendingMarker,
+        delivered: Vec<String>,
+    ) -> Result<Update, StoreError> {
+        let builder = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::event(&event.store_id, &event.event_id))))
+            .condition_expression("attribute_exists(pk)");
+        let (builder, expression) = match marker {
+            PendingMarker::Clear => (builder, format!("REMOVE {PENDING_SHARD}, {PENDING_SINCE}")),
+            PendingMarker::DueAt(at) => (
+                builder
+                    .expression_attribute_values(":shard", s(keys::pending_shard(&event.event_id)))
+                    .expression_attribute_values(":due", n(at.timestamp_millis())),
+                format!("SET {PENDING_SHARD} = :shard, {PENDING_SINCE} = :due"),
+            ),
+        };
+        let (builder, expression) = if delivered.is_empty() {
+            (builder, expression)
+        } else {
+            (
+                builder.expression_attribute_values(":delivered", AttributeValue::Ss(delivered)),
+                format!("{expression} ADD {DELIVERED} :delivered"),
+            )
+        };
+        builder
+            .update_expression(expression)
+            .build()
+            .map_err(|e| permanent("marker update", e))
+    }
+
+    /// One record's ledger updates, then its marker update.
+    fn record_updates(&self, record: &DispatchRecord<'_>) -> Result<Vec<Update>, StoreError> {
+        let mut updates = record
+            .entries
+            .iter()
+            .map(|entry| self.ledger_update(record.event, entry, record.expires_at))
+            .collect::<Result<Vec<_>, _>>()?;
+        let delivered = record
+            .entries
+            .iter()
+            .filter(|e| e.attempt.status == DeliveryStatus::Delivered)
+            .map(|e| delivered_token(&e.subscription_id, &e.message_id))
+            .collect();
+        updates.push(self.marker_update(record.event, record.marker, delivered)?);
+        Ok(updates)
+    }
+
+    /// One transaction of updates. On cancellation, the updates whose condition failed are dropped and the
+    /// rest tried again: a ledger record someone else marked delivered, or an event erased meanwhile.
+    async fn transact_dropping_failed(&self, mut updates: Vec<Update>) -> Result<(), StoreError> {
+        const OP: &str = "record dispatch";
+        for _ in 0..3 {
+            if updates.is_empty() {
+                return Ok(());
+            }
+            let items = updates
+                .iter()
+                .map(|u| TransactWriteItem::builder().update(u.clone()).build())
+                .collect();
+            let error = match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(error) => error,
+            };
+            let reasons = match error.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                    c.cancellation_reasons().to_vec()
+                }
+                _ => return Err(sdk_error(OP, error)),
+            };
+            let failed: Vec<bool> = reasons
+                .iter()
+                .map(|r| r.code() == Some("ConditionalCheckFailed"))
+                .collect();
+            if !failed.iter().any(|f| *f) {
+                return Err(sdk_error(OP, error));
+            }
+            updates = updates
+                .into_iter()
+                .zip(failed)
+                .filter_map(|(update, failed)| (!failed).then_some(update))
+                .collect();
+        }
+        Err(StoreError {
+            operation: OP,
+            kind: collector_core::ports::ErrorKind::Transient,
+            message: "ledger kept changing concurrently".into(),
+        })
+    }
+}
+
+impl SubscriptionStore for DynamoTable {
+    async fn create_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        let at = keys::subscription(&subscription.store_id, &subscription.subscription_id);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_of("subscription item", at, subscription)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("create subscription", e))?;
+        Ok(())
+    }
+
+    async fn replace_subscription(&self, subscription: &Subscription) -> Result<bool, StoreError> {
+        let at = keys::subscription(&subscription.store_id, &subscription.subscription_id);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_of("subscription item", at, subscription)?))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(sdk_error("replace subscription", e)),
+        }
+    }
+
+    async fn subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.get("get subscription", keys::subscription(store, id))
+            .await?
+            .map(|item| from_item("subscription item", item))
+            .transpose()
+    }
+
+    async fn subscriptions(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
+        self.partition("list subscriptions", keys::subscriptions(store))
+            .await?
+            .into_iter()
+            .map(|item| from_item("subscription item", item))
+            .collect()
+    }
+
+    async fn delete_subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<bool, StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::subscription(store, id))))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(sdk_error("delete subscription", e)),
+        }
+    }
+
+    async fn deactivate_subscription(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        const OP: &str = "deactivate subscription";
+        let now = serde_dynamo::to_attribute_value(now).map_err(|e| permanent(OP, e))?;
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::subscription(store, id))))
+            .update_expression(
+                "SET active = :false, deactivatedReason = :reason, deactivatedAt = :now, updatedAt = :now",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(":now", now)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => output
+                .attributes
+                .map(|item| from_item("subscription item", item))
+                .transpose(),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(None),
+            Err(e) => Err(sdk_error(OP, e)),
+        }
+    }
+
+    async fn deliveries(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::DELIVERIES_INDEX)
+            .key_condition_expression("#of = :of")
+            .expression_attribute_names("#of", keys::DELIVERIES_OF)
+            .expression_attribute_values(":of", s(keys::deliveries_of(store, id)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("list deliveries", e))?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item("delivery item", item))
+            .collect()
+    }
+}
+
+impl DispatchStore for DynamoTable {
+    async fn dispatch_states(&self, events: &[EventRef]) -> Result<Vec<Option<DispatchState>>, StoreError> {
+        // A batched read rejects a key named twice: the same event can be in a batch twice.
+        let unique: HashSet<&EventRef> = events.iter().collect();
+        let batch = unique
+            .into_iter()
+            .map(|e| key(keys::event(&e.store_id, &e.event_id)))
+            .collect();
+        let mut found: HashMap<EventRef, DispatchState> = HashMap::new();
+        for mut item in self.batch_get("read events", batch).await? {
+            let Some((store_id, event_id)) = pk_of(&item).and_then(keys::parse_event) else {
+                continue;
+            };
+            let pending = item.contains_key(PENDING_SHARD);
+            let delivered = match item.remove(DELIVERED) {
+                Some(AttributeValue::Ss(tokens)) => tokens.iter().filter_map(|t| parse_delivered(t)).collect(),
+                _ => Vec::new(),
+            };
+            let state = DispatchState {
+                event: event_from_item(item)?,
+                delivered,
+                pending,
+            };
+            found.insert(EventRef { store_id, event_id }, state);
+        }
+        Ok(events.iter().map(|e| found.get(e).cloned()).collect())
+    }
+
+    async fn customer_profiles(
+        &self,
+        customers: &[(StoreId, CustomerId)],
+    ) -> Result<HashMap<(StoreId, CustomerId), Customer>, StoreError> {
+        let unique: HashSet<&(StoreId, CustomerId)> = customers.iter().collect();
+        let batch = unique.into_iter().map(|(s, c)| key(keys::customer(s, c))).collect();
+        self.batch_get("get customers", batch)
+            .await?
+            .into_iter()
+            .map(|item| {
+                let customer: Customer = from_item("customer item", item)?;
+                Ok(((customer.store_id.clone(), customer.customer_id.clone()), customer))
+            })
+            .collect()
+    }
+
+    async fn record_dispatches(&self, records: &[DispatchRecord<'_>]) -> Vec<Result<(), StoreError>> {
+        let mut results: Vec<Result<(), StoreError>> = (0..records.len()).map(|_| Ok(())).collect();
+        let mut packed: Vec<Update> = Vec::new();
+        let mut members: Vec<usize> = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let updates = match self.record_updates(record) {
+                Ok(updates) => updates,
+                Err(error) => {
+                    results[i] = Err(error);
+                    continue;
+                }
+            };
+            if packed.len() + updates.len() > MAX_TRANSACT_ITEMS {
+                let written = self.transact_dropping_failed(std::mem::take(&mut packed)).await;
+                settle(&mut results, std::mem::take(&mut members), written);
+            }
+            if updates.len() <= MAX_TRANSACT_ITEMS {
+                packed.extend(updates);
+                members.push(i);
+                continue;
+            }
+            // Too many for one write: in order, so the marker (last) is cleared only once every entry is written.
+            let mut rest = updates;
+            while !rest.is_empty() {
+                let tail = rest.split_off(rest.len().min(MAX_TRANSACT_ITEMS));
+                let chunk = std::mem::replace(&mut rest, tail);
+                if let Err(error) = self.transact_dropping_failed(chunk).await {
+                    results[i] = Err(error);
+                    break;
+                }
+            }
+        }
+        if !packed.is_empty() {
+            let written = self.transact_dropping_failed(packed).await;
+            settle(&mut results, members, written);
+        }
+        results
+    }
+}
+
+/// Gives each member of one write that write's result.
+fn settle(results: &mut [Result<(), StoreError>], members: Vec<usize>, written: Result<(), StoreError>) {
+    if let Err(error) = written {
+        for i in members {
+            results[i] = Err(error.clone());
+        }
+    }
+}
+
+/// The event item's set of delivered (subscription, message) pairs: `<subscriptionId>#<messageId>`.
+const DELIVERED: &str = "delivered";
+
+fn delivered_token(subscription: &SubscriptionId, message_id: &str) -> String {
+    format!("{subscription}#{message_id}")
+}
+
+fn parse_delivered(token: &str) -> Option<(SubscriptionId, String)> {
+    let (subscription, message_id) = token.split_once('#')?;
+    Some((SubscriptionId::parse(subscription).ok()?, message_id.to_owned()))
+}
+
+impl PendingEvents for DynamoTable {
+    async fn pending_before(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<EventRef>, StoreError> {
+        let mut found = Vec::new();
+        let mut failed = None;
+        for shard in 0..keys::PENDING_SHARDS {
+            if found.len() >= limit {
+                break;
+            }
+            match self.pending_in_shard(shard, before, limit - found.len()).await {
+                Ok(events) => found.extend(events),
+                Err(error) => {
+                    tracing::warn!(shard, %error, "reading a pending shard failed; the next sweep reads it again");
+                    failed = Some(error);
+                }
+            }
+        }
+        match failed {
+            Some(error) if found.is_empty() => Err(error),
+            _ => Ok(found),
+        }
+    }
+
+    async fn postpone(&self, event: &EventRef, due_at: DateTime<Utc>) -> Result<(), StoreError> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::event(&event.store_id, &event.event_id))))
+            .update_expression(format!("SET {PENDING_SINCE} = :due"))
+            .condition_expression(format!("attribute_exists({PENDING_SHARD})"))
+            .expression_attribute_values(":due", n(due_at.timestamp_millis()))
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(()),
+            Err(e) => Err(sdk_error("postpone pending", e)),
+        }
+    }
+}

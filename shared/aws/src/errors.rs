@@ -1,0 +1,54 @@
+//! SDK errors into [`StoreError`]: the retryable ones are `Transient`, the rest `Permanent`.
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use collector_core::ports::{ErrorKind, StoreError};
+
+const TRANSIENT_CODES: [&str; 8] = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "AWS.SimpleQueueService.RequestThrottled",
+];
+
+pub fn sdk_error<E, R>(operation: &'static str, error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    let kind = match &error {
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or_default();
+            if TRANSIENT_CODES.contains(&code) {
+                ErrorKind::Transient
+            } else {
+                ErrorKind::Permanent
+            }
+        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ErrorKind::Transient,
+        _ => ErrorKind::Permanent,
+    };
+    let message = match error.code() {
+        Some(code) => format!("{code}: {}", error.message().unwrap_or_default()),
+        None => aws_smithy_types::error::display::DisplayErrorContext(&error).to_string(),
+    };
+    StoreError {
+        operation,
+        kind,
+        message,
+    }
+}
+
+/// An item that does not have the shape the code expects, or a request the SDK refused to build.
+pub fn permanent(operation: &'static str, error: impl std::fmt::Display) -> StoreError {
+    StoreError {
+        operation,
+        kind: ErrorKind::Permanent,
+        message: error.to_string(),
+    }
+}

@@ -1,0 +1,210 @@
+//! The single table's keys. Every key of tenant data starts with `STORE#<storeId>#`: tenants are walls.
+//! `docs/data-model.md` lists every access pattern; keep the two in step.
+
+use collector_core::domain::erasure::CustomerRecord;
+use collector_core::domain::event::EventRef;
+use collector_core::domain::identity::Identifier;
+use collector_core::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
+use collector_core::domain::subscription::EntityType;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+/// Attributes of the sparse `pending` index: events stored but not yet dispatched.
+pub const PENDING_SHARD: &str = "pendingShard";
+pub const PENDING_SINCE: &str = "pendingSince";
+/// The index over [`PENDING_SHARD`] and [`PENDING_SINCE`].
+pub const PENDING_INDEX: &str = "pending";
+/// Pending events spread over this many index partitions, so the sweep's index never has a hot key.
+pub const PENDING_SHARDS: u8 = 8;
+
+pub fn api_key(key_hash: &str) -> (String, &'static str) {
+    (format!("APIKEY#{key_hash}"), "APIKEY")
+}
+
+pub fn store(store: &StoreId) -> (String, &'static str) {
+    (format!("STORE#{store}"), "STORE")
+}
+
+/// A key's entry in its store's list of keys, by key id: how a key is listed and revoked without its hash.
+pub fn store_key(store: &StoreId, key_id: &str) -> (String, String) {
+    (format!("STORE#{store}"), format!("KEY#{key_id}"))
+}
+
+/// The sort-key prefix of a store's key entries.
+pub const STORE_KEY_PREFIX: &str = "KEY#";
+
+/// The store's request count in one second (epoch `window`); a partition per second, so no key is hot for
+/// long, and each expires a minute later.
+pub fn rate_window(store: &StoreId, window: i64) -> (String, &'static str) {
+    (format!("STORE#{store}#RATE#{window}"), "RATE")
+}
+
+pub fn customer(store: &StoreId, id: &CustomerId) -> (String, &'static str) {
+    (format!("STORE#{store}#CUSTOMER#{id}"), "PROFILE")
+}
+
+/// `value` is the matching form: lower-case email, E.164 phone.
+pub fn identity(store: &StoreId, kind: Identifier, value: &str) -> (String, &'static str) {
+    let label = match kind {
+        Identifier::Email => "EMAIL",
+        Identifier::PhoneNumber => "PHONE",
+    };
+    (format!("STORE#{store}#{label}#{value}"), "IDENTITY")
+}
+
+pub fn dedupe(store: &StoreId, unique_id: &str) -> (String, &'static str) {
+    (format!("STORE#{store}#UNIQUE#{unique_id}"), "DEDUPE")
+}
+
+pub fn event(store: &StoreId, id: &EventId) -> (String, &'static str) {
+    (event_partition(store, id), EVENT_SK)
+}
+
+/// An order of the store by the merchant's order id.
+pub fn order(store: &StoreId, external_order_id: &str) -> (String, &'static str) {
+    (format!("STORE#{store}#ORDER#{external_order_id}"), "ORDER")
+}
+
+/// A customer's view of a product; all viewers of a product share its partition.
+pub fn product_view(store: &StoreId, product_id: &str, customer: &CustomerId) -> (String, String) {
+    (product_views(store, product_id), format!("CUSTOMER#{customer}"))
+}
+
+pub fn product_views(store: &StoreId, product_id: &str) -> String {
+    format!("STORE#{store}#PRODUCTVIEW#{product_id}")
+}
+
+/// A customer's cart.
+pub fn cart(store: &StoreId, customer: &CustomerId) -> (String, &'static str) {
+    (format!("STORE#{store}#CART#{customer}"), "CART")
+}
+
+/// The sparse `openCarts` index: carts not followed by an order, by the time of their last change.
+pub const OPEN_CARTS_INDEX: &str = "openCarts";
+pub const OPEN_CARTS_OF: &str = "openCartsOf";
+pub const CART_UPDATED_MS: &str = "cartUpdatedMs";
+
+pub fn open_carts(store: &StoreId) -> String {
+    format!("STORE#{store}#OPENCARTS")
+}
+
+/// The latest state of an entity; all entities of a type share a partition, so jobs list them in one query.
+pub fn entity_state(store: &StoreId, entity_type: EntityType, entity_id: &str) -> (String, String) {
+    (entity_states(store, entity_type), format!("ID#{entity_id}"))
+}
+
+pub fn entity_states(store: &StoreId, entity_type: EntityType) -> String {
+    format!("STORE#{store}#ENTITIES#{}", entity_type.name())
+}
+
+/// Every job of a store shares a partition.
+pub fn job(store: &StoreId, id: &str) -> (String, String) {
+    (jobs(store), format!("JOB#{id}"))
+}
+
+pub fn jobs(store: &StoreId) -> String {
+    format!("STORE#{store}#JOBS")
+}
+
+/// A job's runs, by slot.
+pub fn job_runs(store: &StoreId, id: &str) -> String {
+    format!("STORE#{store}#JOB#{id}#RUNS")
+}
+
+/// The sparse `dueJobs` index: jobs that run, by next run time, over a few shards.
+pub const DUE_JOBS_INDEX: &str = "dueJobs";
+pub const DUE_SHARD: &str = "dueShard";
+pub const NEXT_RUN_MS: &str = "nextRunMs";
+pub const DUE_SHARDS: u8 = 4;
+
+pub fn due_shard(job_id: &str) -> String {
+    let sum: u32 = job_id.bytes().map(u32::from).sum();
+    format!("DUE#{}", sum % u32::from(DUE_SHARDS))
+}
+
+/// A notification a customer got about a product: the frequency cap, until its `expiresAt`.
+pub fn notified(store: &StoreId, customer: &CustomerId, notification: &str, product: &str) -> (String, String) {
+    (notified_partition(store, customer), format!("{notification}#{product}"))
+}
+
+/// Every frequency cap of a customer.
+pub fn notified_partition(store: &StoreId, customer: &CustomerId) -> String {
+    format!("STORE#{store}#NOTIFIED#{customer}")
+}
+
+/// The `customerItems` index: every record written for a customer (events, dedupe records, identifier claims,
+/// orders, product views, cart, entity states attributed to them) carries [`OWNED_BY`] = [`owner`], so an
+/// erasure finds them all without knowing their keys. Keys only.
+pub const CUSTOMER_ITEMS_INDEX: &str = "customerItems";
+pub const OWNED_BY: &str = "ownedBy";
+
+/// The [`OWNED_BY`] value of a customer's records: its profile's partition key.
+pub fn owner(store: &StoreId, id: &CustomerId) -> String {
+    customer(store, id).0
+}
+
+/// Which kind of customer record a key names, `None` for a key of none.
+pub fn record_kind(pk: &str, sk: &str) -> Option<CustomerRecord> {
+    let kind = match sk {
+        "PROFILE" => CustomerRecord::Profile,
+        "IDENTITY" => CustomerRecord::Identifier,
+        EVENT_SK => CustomerRecord::Event,
+        "DEDUPE" => CustomerRecord::DedupeRecord,
+        "ORDER" => CustomerRecord::Order,
+        "CART" => CustomerRecord::Cart,
+        _ if sk.starts_with(DELIVERY_SK_PREFIX) => CustomerRecord::DeliveryRecord,
+        _ if pk.contains("#PRODUCTVIEW#") => CustomerRecord::ProductView,
+        _ if pk.contains("#ENTITIES#") => CustomerRecord::Entity,
+        _ if pk.contains("#NOTIFIED#") => CustomerRecord::NotificationCap,
+        _ => return None,
+    };
+    Some(kind)
+}
+
+/// The event's own item in its partition; the partition also holds its delivery ledger.
+pub const EVENT_SK: &str = "EVENT";
+
+pub fn event_partition(store: &StoreId, id: &EventId) -> String {
+    format!("STORE#{store}#EVENT#{id}")
+}
+
+/// Every subscription of a store shares one partition, so dispatch reads them all in one query.
+pub fn subscriptions(store: &StoreId) -> String {
+    format!("STORE#{store}#SUBSCRIPTIONS")
+}
+
+pub fn subscription(store: &StoreId, id: &SubscriptionId) -> (String, String) {
+    (subscriptions(store), format!("SUB#{id}"))
+}
+
+/// Ledger records live in their event's partition: one query reads an event with its whole ledger.
+pub const DELIVERY_SK_PREFIX: &str = "DELIVERY#";
+
+pub fn delivery(event: &EventRef, subscription: &SubscriptionId, message_id: &str) -> (String, String) {
+    (
+        event_partition(&event.store_id, &event.event_id),
+        format!("{DELIVERY_SK_PREFIX}{subscription}#{message_id}"),
+    )
+}
+
+/// The `deliveries` index: ledger records by subscription, latest attempt first.
+pub const DELIVERIES_INDEX: &str = "deliveries";
+pub const DELIVERIES_OF: &str = "deliveriesOf";
+pub const DELIVERY_ATTEMPT_MS: &str = "lastAttemptMs";
+
+pub fn deliveries_of(store: &StoreId, subscription: &SubscriptionId) -> String {
+    format!("STORE#{store}#SUB#{subscription}")
+}
+
+/// The store and event ids of an event's `pk`.
+pub fn parse_event(pk: &str) -> Option<(StoreId, EventId)> {
+    let rest = pk.strip_prefix("STORE#")?;
+    let (store, event) = rest.split_once("#EVENT#")?;
+    Some((StoreId::parse(store).ok()?, EventId::parse(event).ok()?))
+}
+
+/// The pending-index partition of an event: a stable function of its id.
+pub fn pending_shard(id: &EventId) -> String {
+    let sum: u32 = id.as_str().bytes().map(u32::from).sum();
+    format!("PENDING#{}", sum % u32::from(PENDING_SHARDS))
+}

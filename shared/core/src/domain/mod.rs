@@ -1,0 +1,37 @@
+//! Pure domain: types and rules with no I/O.
+
+pub mod activity;
+pub mod api_key;
+pub mod audience;
+pub mod bulk_envelope;
+pub mod cron_fields;
+pub mod currency;
+pub mod custom_event;
+pub mod customer;
+pub mod delivery;
+pub mod entity_event;
+pub mod entity_state;
+pub mod erasure;
+pub mod esputnik;
+pub mod event;
+pub mod identity;
+pub mod ids;
+pub mod job;
+pub mod limits;
+pub mod network;
+pub mod order;
+pub mod outbound;
+pub mod rate_limit;
+pub mod retry;
+pub mod schedule;
+pub mod store;
+pub mod store_settings;
+pub mod subscription;
+pub mod subscription_input;
+pub mod trace;
+pub mod validation;
+pub mod values;
+pub mod webhook_signature;
+
+#[cfg(test)]
+mod custom_event_tests;

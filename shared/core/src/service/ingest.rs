@@ -1,0 +1,448 @@
+//! The ingest use case: resolve the customer, dedupe, store atomically, enqueue. Shared by every dialect.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::activity::ActivityWrite;
+use crate::domain::custom_event::{CustomEvent, CustomerInput};
+use crate::domain::customer::{Customer, ProfileField};
+use crate::domain::entity_event::EntityChange;
+use crate::domain::entity_state::apply_change;
+use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
+use crate::domain::identity::{
+    attach_identifiers, only_identifies, resolve, Identifier, IdentityLookup, MatchedBy, Target,
+};
+use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::order::{decide, OrderCommand, OrderDecision};
+use crate::domain::store_settings::{StoreSettings, DEFAULT_RETENTION_DAYS};
+use crate::domain::subscription::{EntityType, Operation};
+use crate::domain::trace::TraceContext;
+use crate::domain::validation::FieldError;
+use crate::ports::{
+    Commit, CommitOutcome, CustomerWrite, DispatchQueue, ErrorKind, IdGenerator, IngestStore, OrderWrite, Prefetched,
+    StoreError,
+};
+
+/// The ports ingest uses, borrowed for one call, and the call's trace, which goes with what it enqueues.
+pub struct IngestPorts<'a, S, Q> {
+    pub store: &'a S,
+    pub queue: &'a Q,
+    pub ids: &'a dyn IdGenerator,
+    pub trace: Option<TraceContext>,
+}
+
+/// Settings of ingest, from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestConfig {
+    /// How long a `uniqueId` blocks a second event with the same id (default 7 days).
+    pub dedupe_window: Duration,
+    /// How long events are kept (the store's retention; 395 days unless it set its own).
+    pub retention: Duration,
+}
+
+impl IngestConfig {
+    /// This configuration under `settings`: the store's retention, and a dedupe window no longer than it
+    /// (a dedupe record outliving its event would answer `duplicate` for an event no longer there).
+    pub fn for_store(&self, settings: &StoreSettings) -> Self {
+        let retention = settings.retention();
+        Self {
+            dedupe_window: self.dedupe_window.min(retention),
+            retention,
+        }
+    }
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            dedupe_window: Duration::days(7),
+            retention: Duration::days(i64::from(DEFAULT_RETENTION_DAYS)),
+        }
+    }
+}
+
+/// Whether the event was stored now or had been stored before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IngestStatus {
+    Accepted,
+    Duplicate,
+}
+
+impl IngestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IngestStatus::Accepted => "accepted",
+            IngestStatus::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// What the caller is told about an ingested event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingested {
+    pub status: IngestStatus,
+    pub event_id: EventId,
+    /// `None` for an event about no customer.
+    pub customer_id: Option<CustomerId>,
+    /// For an accepted event: how the customer was found. `None` for a duplicate.
+    pub matched_by: Option<MatchedBy>,
+    pub customer_created: bool,
+}
+
+/// What one event to ingest carries: the canonical event and, for order lifecycle events, the order command.
+#[derive(Debug, Clone, Copy)]
+pub struct EventInput<'a> {
+    pub event: &'a CustomEvent,
+    pub order: Option<&'a OrderCommand>,
+    pub activity: &'a [ActivityWrite],
+    /// For entity events: the entity change.
+    pub entity: Option<&'a EntityChange>,
+}
+
+impl<'a> From<&'a CustomEvent> for EventInput<'a> {
+    fn from(event: &'a CustomEvent) -> Self {
+        Self {
+            event,
+            order: None,
+            activity: &[],
+            entity: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Valid alone, invalid against what is stored (an order update that would create an order without the
+    /// fields a new order needs).
+    #[error("the event does not fit what is stored")]
+    Invalid(Vec<FieldError>),
+    /// Nothing to do, and the caller is told why (a status change of an order that does not exist).
+    #[error("ignored: {0}")]
+    Ignored(String),
+    /// The `uniqueId` was used, within the window, for an event with different content.
+    #[error("uniqueId '{unique_id}' was already used for a different event ({event_id})")]
+    UniqueIdConflict { unique_id: String, event_id: EventId },
+    /// Concurrent writers kept changing the customer; the client may retry.
+    #[error("the customer was changed concurrently {0} times in a row")]
+    Contention(usize),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Commits re-resolve after a lost race; this many rounds is far beyond any real contention.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Reads made ahead for many events at once (bulk). Used on the first attempt only; a retry reads afresh.
+#[derive(Debug, Default)]
+pub struct Preloaded {
+    pub prefetched: Prefetched,
+    /// The profile of the customer the email (else phone) claim points at, when read ahead.
+    pub claimed_profile: Option<Customer>,
+}
+
+/// An event stored (or found stored) and, when stored by this call, the event to enqueue.
+#[derive(Debug)]
+pub struct Stored {
+    pub ingested: Ingested,
+    pub to_enqueue: Option<EventRef>,
+}
+
+/// Ingests one validated event for `store`. The event is durable when this returns `Ok`; the enqueue is
+/// best-effort because an event that was not enqueued stays pending and the recovery sweep sends it.
+pub async fn ingest_event<S: IngestStore, Q: DispatchQueue>(
+    ports: &IngestPorts<'_, S, Q>,
+    store: &StoreId,
+    input: EventInput<'_>,
+    now: DateTime<Utc>,
+    config: &IngestConfig,
+) -> Result<Ingested, IngestError> {
+    // Boxed: the resolution and commit state machine is large, and callers' stacks need not carry it.
+    let stored = Box::pin(store_event(ports.store, ports.ids, store, input, now, config, None)).await?;
+    if let Some(event) = &stored.to_enqueue {
+        if let Err(error) = ports.queue.enqueue(event, ports.trace.as_ref()).await {
+            tracing::warn!(event_id = %event.event_id, %error, "enqueue failed; the event stays pending for the sweep");
+        }
+    }
+    Ok(stored.ingested)
+}
+
+/// Resolves the customer, dedupes and commits one event; does not enqueue. `preloaded` stands in for the
+/// first round of reads.
+pub async fn store_event<S: IngestStore>(
+    ports: &S,
+    ids: &dyn IdGenerator,
+    store: &StoreId,
+    input: EventInput<'_>,
+    now: DateTime<Utc>,
+    config: &IngestConfig,
+    mut preloaded: Option<Preloaded>,
+) -> Result<Stored, IngestError> {
+    let event = input.event;
+    let payload_hash = event.payload_hash();
+    let unique_id = event.unique_id.as_deref();
+    for _ in 0..MAX_ATTEMPTS {
+        let (prefetched, claimed_profile) = match preloaded.take() {
+            Some(preloaded) => (preloaded.prefetched, preloaded.claimed_profile),
+            None => (ports.prefetch(store, unique_id, event.customer_input()).await?, None),
+        };
+        if let Some(record) = prefetched.dedupe.filter(|r| r.is_live(now)) {
+            return duplicate_or_conflict(record, &payload_hash);
+        }
+        let resolved = match &event.customer {
+            None => None,
+            Some(input) => {
+                let lookup = prefetched.identity;
+                match Box::pin(resolve_customer(
+                    ports,
+                    ids,
+                    store,
+                    input,
+                    &lookup,
+                    claimed_profile,
+                    now,
+                ))
+                .await?
+                {
+                    Some(resolved) => Some(resolved),
+                    // A claim pointing at a customer that is gone: erased concurrently; resolve again.
+                    None => continue,
+                }
+            }
+        };
+        let customer_id = resolved.as_ref().map(|r| r.customer_id.clone());
+
+        let (order_write, entity) = match input.order {
+            None => (None, None),
+            Some(command) => {
+                let existing = ports.order(store, command.external_order_id()).await?;
+                let Some(customer_id) = &customer_id else {
+                    return Err(IngestError::Invalid(vec![FieldError {
+                        pointer: String::new(),
+                        detail: "an order event needs a customer".to_owned(),
+                    }]));
+                };
+                match decide(command, existing.as_ref(), store, customer_id, now).map_err(IngestError::Invalid)? {
+                    OrderDecision::Ignored(reason) => return Err(IngestError::Ignored(reason)),
+                    // Sent again unchanged: the event is stored, the order and its subscribers are left alone.
+                    OrderDecision::Write {
+                        operation: Operation::Change,
+                        ref changed_fields,
+                        ..
+                    } if changed_fields.is_empty() => (None, None),
+                    OrderDecision::Write {
+                        order,
+                        operation,
+                        changed_fields,
+                        expected_version,
+                    } => {
+                        let entity = EntityRecord {
+                            entity_type: EntityType::Order,
+                            operation,
+                            entity_id: order.external_order_id.clone(),
+                            changed_fields,
+                            state: serde_json::to_value(&order).map_err(|e| IngestError::Store(permanent_error(e)))?,
+                        };
+                        (
+                            Some(OrderWrite {
+                                order: *order,
+                                expected_version,
+                            }),
+                            Some(entity),
+                        )
+                    }
+                }
+            }
+        };
+
+        let (entity, state_write) = match input.entity {
+            None => (entity, None),
+            Some(change) => {
+                let existing = ports.entity_state(store, change.entity_type, &change.entity_id).await?;
+                let (record, write) = apply_change(change, existing.as_ref(), store, customer_id.as_ref(), now);
+                (Some(record), write)
+            }
+        };
+        let mut activity = if customer_id.is_some() {
+            input.activity.to_vec()
+        } else {
+            Vec::new()
+        };
+        if entity.as_ref().is_some_and(|e| e.operation == Operation::Create) {
+            // A new order follows the customer's cart, if one is open.
+            activity.push(ActivityWrite::CloseCart);
+        }
+
+        let event_id = EventId::from_bytes(ids.object_id(now));
+        let expires_at = (now + config.retention).timestamp();
+        let stored = StoredEvent {
+            store_id: store.clone(),
+            event_id: event_id.clone(),
+            event_name: event.event_name.clone(),
+            customer_id: customer_id.clone(),
+            occurred_at: event.event_timestamp.unwrap_or(now),
+            received_at: now,
+            data: event.data.clone(),
+            extra: event.extra.clone(),
+            value: event.value.clone(),
+            value_currency: event.value_currency.clone(),
+            unique_id: event.unique_id.clone(),
+            identity: resolved.as_ref().map(|r| r.identity.clone()),
+            changed_fields: resolved.as_ref().map(|r| r.changed_fields.clone()).unwrap_or_default(),
+            payload_hash: payload_hash.clone(),
+            entity,
+            expires_at: Some(expires_at),
+        };
+        let dedupe = unique_id.map(|unique_id| DedupeRecord {
+            store_id: store.clone(),
+            unique_id: unique_id.to_owned(),
+            event_id: event_id.clone(),
+            customer_id: customer_id.clone(),
+            payload_hash: payload_hash.clone(),
+            created_at: now,
+            dedupe_until: (now + config.dedupe_window).timestamp(),
+            expires_at,
+        });
+        let (customer_write, claims) = match resolved.as_ref() {
+            Some(r) => (r.write.clone(), r.claims.clone()),
+            None => (None, Vec::new()),
+        };
+        let commit = Commit {
+            event: stored,
+            dedupe,
+            customer: customer_write,
+            claims,
+            now,
+            order: order_write,
+            activity,
+            entity_state: state_write,
+        };
+        match ports.commit(&commit).await? {
+            CommitOutcome::Committed => {
+                let ingested = Ingested {
+                    status: IngestStatus::Accepted,
+                    event_id,
+                    customer_id,
+                    matched_by: resolved.as_ref().map(|r| r.identity.matched_by),
+                    customer_created: resolved.as_ref().is_some_and(|r| r.identity.customer_created),
+                };
+                return Ok(Stored {
+                    ingested,
+                    to_enqueue: Some(commit.event.event_ref()),
+                });
+            }
+            CommitOutcome::Duplicate(record) => return duplicate_or_conflict(record, &payload_hash),
+            CommitOutcome::Contended => continue,
+        }
+    }
+    Err(IngestError::Contention(MAX_ATTEMPTS))
+}
+
+/// The customer an event is about, resolved, with what the event does to it.
+struct Resolved {
+    customer_id: CustomerId,
+    identity: IdentityOutcome,
+    changed_fields: Vec<String>,
+    claims: Vec<(Identifier, String)>,
+    write: Option<CustomerWrite>,
+}
+
+/// Resolves the event's customer and applies its identifiers and patch. `None` when the customer a claim
+/// names is gone (erased concurrently): the caller reads and resolves again.
+async fn resolve_customer<S: IngestStore>(
+    ports: &S,
+    ids: &dyn IdGenerator,
+    store: &StoreId,
+    input: &CustomerInput,
+    lookup: &IdentityLookup,
+    claimed_profile: Option<Customer>,
+    now: DateTime<Utc>,
+) -> Result<Option<Resolved>, IngestError> {
+    let resolution = resolve(input, lookup, CustomerId::from_bytes(ids.object_id(now)));
+    let (mut customer, created) = match &resolution.target {
+        Target::New(id) => (Customer::new(store.clone(), id.clone(), now), true),
+        // The claim was read in the same request as the dedupe key, and claims are written with their
+        // customer, so it stands for the customer as the profile would: one read less per known customer.
+        Target::Existing(id) if lookup.by_id.is_none() && only_identifies(input, lookup, id) => {
+            return Ok(Some(Resolved {
+                customer_id: id.clone(),
+                identity: IdentityOutcome {
+                    matched_by: resolution.matched_by,
+                    customer_created: false,
+                    requested_id_not_found: resolution.requested_id_not_found,
+                    conflicts: Vec::new(),
+                },
+                changed_fields: Vec::new(),
+                claims: Vec::new(),
+                write: None,
+            }));
+        }
+        Target::Existing(id) => {
+            let found = match (&lookup.by_id, &claimed_profile) {
+                (Some(c), _) | (_, Some(c)) if &c.customer_id == id => Some(c.clone()),
+                _ => ports.customer(store, id).await?,
+            };
+            let Some(found) = found else { return Ok(None) };
+            (found, false)
+        }
+    };
+    let (claims, conflicts) = attach_identifiers(&mut customer, input, lookup);
+    let mut changed: Vec<ProfileField> = claims.iter().map(|(kind, _)| identifier_field(*kind)).collect();
+    changed.extend(customer.apply(&input.patch));
+    let changed_fields = changed.iter().map(ProfileField::name).collect();
+    customer.version += 1;
+    customer.updated_at = now;
+    let customer_id = customer.customer_id.clone();
+    let write = if created {
+        Some(CustomerWrite::Create(customer))
+    } else if !changed.is_empty() {
+        Some(CustomerWrite::Update { customer, changed })
+    } else {
+        None
+    };
+    Ok(Some(Resolved {
+        identity: IdentityOutcome {
+            matched_by: resolution.matched_by,
+            customer_created: created,
+            requested_id_not_found: resolution.requested_id_not_found,
+            conflicts,
+        },
+        customer_id,
+        changed_fields,
+        claims,
+        write,
+    }))
+}
+
+fn duplicate_or_conflict(record: DedupeRecord, payload_hash: &str) -> Result<Stored, IngestError> {
+    if record.payload_hash != payload_hash {
+        return Err(IngestError::UniqueIdConflict {
+            unique_id: record.unique_id,
+            event_id: record.event_id,
+        });
+    }
+    let ingested = Ingested {
+        status: IngestStatus::Duplicate,
+        event_id: record.event_id,
+        customer_id: record.customer_id,
+        matched_by: None,
+        customer_created: false,
+    };
+    Ok(Stored {
+        ingested,
+        to_enqueue: None,
+    })
+}
+
+fn identifier_field(kind: Identifier) -> ProfileField {
+    match kind {
+        Identifier::Email => ProfileField::Email,
+        Identifier::PhoneNumber => ProfileField::PhoneNumber,
+    }
+}
+
+fn permanent_error(error: impl std::fmt::Display) -> StoreError {
+    StoreError {
+        operation: "order state",
+        kind: ErrorKind::Permanent,
+        message: error.to_string(),
+    }
+}

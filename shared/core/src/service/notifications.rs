@@ -1,0 +1,160 @@
+//! Running a notification job: read the projections the notification needs, compute the audience, drop
+//! what the frequency cap holds back, and send one templated email per customer through the mailer.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::job_runs::{JobRunner, RunOutcome};
+use crate::domain::audience::{audience, template_data, Activity};
+use crate::domain::entity_state::EntityState;
+use crate::domain::ids::{CustomerId, StoreId};
+use crate::domain::job::{Job, Notification};
+use crate::domain::subscription::EntityType;
+use crate::ports::{AudienceStore, Clock, Email, Mailer, StoreError, MAX_PERSONALIZATIONS};
+
+/// Settings of notification runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationConfig {
+    /// A customer hears about the same product for the same notification at most once in this long.
+    pub frequency_cap: Duration,
+    /// A cart is abandoned when no order followed it for this long.
+    pub cart_window: Duration,
+}
+
+impl Default for NotificationConfig {
+    fn default() -> Self {
+        Self {
+            frequency_cap: Duration::days(7),
+            cart_window: Duration::hours(1),
+        }
+    }
+}
+
+/// Runs notification jobs: the [`JobRunner`] of the scheduler.
+pub struct NotificationRunner<S, M> {
+    pub store: S,
+    pub mailer: M,
+    pub clock: Box<dyn Clock>,
+    pub config: NotificationConfig,
+}
+
+impl<S: AudienceStore + Sync, M: Mailer + Sync> JobRunner for NotificationRunner<S, M> {
+    async fn run(&self, job: &Job, _slot: DateTime<Utc>) -> RunOutcome {
+        match self.run_job(job).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::error!(job_id = %job.id, %error, "job run failed");
+                RunOutcome {
+                    errors: vec![format!("{}: {}", error.operation, error.kind_label())],
+                    ..RunOutcome::default()
+                }
+            }
+        }
+    }
+}
+
+/// Projections keyed by the product they are about.
+fn by_product(states: Vec<EntityState>) -> HashMap<String, EntityState> {
+    states
+        .into_iter()
+        .map(|s| (s.summary.product_key().unwrap_or(&s.entity_id).to_owned(), s))
+        .collect()
+}
+
+impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
+    async fn activity(
+        &self,
+        store: &StoreId,
+        notification: Notification,
+        now: DateTime<Utc>,
+    ) -> Result<Activity, StoreError> {
+        let mut activity = Activity::default();
+        let candidates = match notification {
+            Notification::BackInStock => self.store.entities(store, EntityType::InventoryLevel).await?,
+            Notification::PriceDrop => self.store.entities(store, EntityType::Price).await?,
+            Notification::WishlistReminder | Notification::AbandonedCart => Vec::new(),
+        };
+        if notification != Notification::AbandonedCart {
+            activity.wishlists = self.store.entities(store, EntityType::Wishlist).await?;
+        }
+        for state in &candidates {
+            let product = state.summary.product_key().unwrap_or(&state.entity_id).to_owned();
+            let viewers = self.store.viewers(store, &product).await?;
+            activity.viewers.insert(product, viewers);
+        }
+        activity.products = candidates;
+        if notification == Notification::AbandonedCart {
+            activity.open_carts = self.store.carts_before(store, now - self.config.cart_window).await?;
+        }
+        Ok(activity)
+    }
+
+    async fn run_job(&self, job: &Job) -> Result<RunOutcome, StoreError> {
+        let now = self.clock.now();
+        let store = &job.store_id;
+        let activity = self.activity(store, job.notification, now).await?;
+        let picks = audience(job.notification, &activity, job.number_of_items_in_email);
+        let pairs: Vec<(CustomerId, String)> = picks
+            .iter()
+            .flat_map(|(c, products)| products.iter().map(move |p| (c.clone(), p.clone())))
+            .collect();
+        let capped = self.store.capped(store, job.notification, &pairs, now).await?;
+        let picks: Vec<(CustomerId, Vec<String>)> = picks
+            .into_iter()
+            .map(|(c, products)| {
+                let open = products
+                    .into_iter()
+                    .filter(|p| !capped.contains(&(c.clone(), p.clone())))
+                    .collect();
+                (c, open)
+            })
+            .filter(|(_, products): &(CustomerId, Vec<String>)| !products.is_empty())
+            .collect();
+        let mut outcome = RunOutcome {
+            recipients_evaluated: picks.len() as u64,
+            ..RunOutcome::default()
+        };
+        if picks.is_empty() {
+            return Ok(outcome);
+        }
+        let ids: Vec<CustomerId> = picks.iter().map(|(c, _)| c.clone()).collect();
+        let customers = self.store.customers(store, &ids).await?;
+        let mut catalogue = by_product(self.store.entities(store, EntityType::Product).await?);
+        catalogue.extend(by_product(
+            self.store.entities(store, EntityType::VariantProduct).await?,
+        ));
+        let prices = by_product(self.store.entities(store, EntityType::Price).await?);
+        let mut sent_to: Vec<(CustomerId, Vec<String>)> = Vec::new();
+        let mut emails = Vec::new();
+        for (customer_id, products) in picks {
+            let Some(customer) = customers.get(&customer_id) else {
+                continue;
+            };
+            let Some(email) = customer.email.clone() else { continue };
+            let data = template_data(job, &products, &catalogue, &prices, customer.first_name.as_deref());
+            emails.push(Email { to: email, data });
+            sent_to.push((customer_id, products));
+        }
+        let results = self.mailer.send(&job.template_id, &emails).await;
+        let batch = MAX_PERSONALIZATIONS;
+        for (i, result) in results.into_iter().enumerate() {
+            let recipients = &sent_to[i * batch..((i + 1) * batch).min(sent_to.len())];
+            match result {
+                Ok(accepted) => {
+                    outcome.messages_sent += accepted as u64;
+                    let pairs: Vec<(CustomerId, String)> = recipients
+                        .iter()
+                        .flat_map(|(c, products)| products.iter().map(move |p| (c.clone(), p.clone())))
+                        .collect();
+                    self.store
+                        .cap(store, job.notification, &pairs, now + self.config.frequency_cap)
+                        .await?;
+                }
+                // Not capped: the next run tries these recipients again.
+                Err(error) => outcome.errors.push(error.to_string()),
+            }
+        }
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,148 @@
+//! The OpenAPI description of `/api/v1/event-subscription`. The request types describe the bodies that
+//! `collector_core::domain::subscription_input` accepts; keep them in step with it.
+
+#![allow(dead_code)] // request types and path functions exist for the schema only
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::problem::ProblemDetails as Problem;
+use super::subscription_view::{DeliveryView, SubscriptionView};
+use collector_core::domain::subscription::EntityType;
+
+/// A subscription as sent: what it receives and where it goes.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubscriptionRequest {
+    /// Required by `PUT /api/v1/event-subscription` (the subscription to replace); ignored on create.
+    id: Option<String>,
+    /// Default true.
+    active: Option<bool>,
+    entity_type: Option<EntityType>,
+    subscribe_create: Option<bool>,
+    subscribe_change: Option<bool>,
+    subscribe_delete: Option<bool>,
+    /// Custom event names (`Order Placed`), or `*` for every custom event. At most 100.
+    event_names: Option<Vec<String>>,
+    #[schema(max_length = 1024)]
+    description: Option<String>,
+    destination: DestinationRequest,
+}
+
+/// `type` names the one block that must be present.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DestinationRequest {
+    /// `SQS`, `SNS` or `WEBHOOK`.
+    #[serde(rename = "type")]
+    type_: String,
+    sqs: Option<AwsDestinationRequest>,
+    sns: Option<AwsDestinationRequest>,
+    webhook: Option<WebhookRequest>,
+}
+
+/// Where an SQS or SNS destination is, and how to reach it: nothing (the collector's role), a role to
+/// assume, or access keys (sealed, never returned).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsDestinationRequest {
+    /// SQS: `https://sqs.<region>.amazonaws.com/<account>/<name>`.
+    queue_url: Option<String>,
+    /// SNS: `arn:aws:sns:<region>:<account>:<name>`.
+    topic_arn: Option<String>,
+    /// Defaults to the region of the URL or ARN, and must match it.
+    region: Option<String>,
+    role_arn: Option<String>,
+    external_id: Option<String>,
+    access_key: Option<String>,
+    access_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookRequest {
+    /// An https URL on a public host.
+    url: String,
+}
+
+const ITEM: &str = "The subscription (24 hex characters)";
+
+/// Create a subscription.
+#[utoipa::path(post, path = "/api/v1/event-subscription", tag = "Event Subscriptions",
+    params(("X-TWC-Tenant" = Option<String>, Header, description = "When sent, the key's store id")),
+    request_body(content = SubscriptionRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; a webhook's signingSecret is shown here once", body = SubscriptionView),
+        (status = 400, description = "Invalid fields; `errors` has a JSON Pointer per field", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or unknown API key", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The key lacks subscriptions:write, or X-TWC-Tenant names another tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn create_subscription() {}
+
+/// Replace the subscription named by the body's `id`. Credentials left out are kept.
+#[utoipa::path(put, path = "/api/v1/event-subscription", tag = "Event Subscriptions",
+    request_body(content = SubscriptionRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Replaced", body = SubscriptionView),
+        (status = 400, description = "Invalid fields, or no id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn replace_subscription() {}
+
+/// Every subscription of the tenant, active or not.
+#[utoipa::path(get, path = "/api/v1/event-subscription", tag = "Event Subscriptions",
+    responses((status = 200, description = "The subscriptions", body = Vec<SubscriptionView>)),
+    security(("Bearer" = [])))]
+fn list_subscriptions() {}
+
+/// One subscription.
+#[utoipa::path(get, path = "/api/v1/event-subscription/{id}", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM)),
+    responses(
+        (status = 200, description = "The subscription", body = SubscriptionView),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn get_subscription() {}
+
+/// Delete a subscription.
+#[utoipa::path(delete, path = "/api/v1/event-subscription/{id}", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn delete_subscription() {}
+
+/// Deactivate a subscription; it receives nothing until an update sets `active` again.
+#[utoipa::path(put, path = "/api/v1/event-subscription/{id}/deactivate", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM)),
+    responses(
+        (status = 200, description = "Deactivated, with deactivatedReason", body = SubscriptionView),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn deactivate_subscription() {}
+
+/// A new webhook signing secret; the previous one keeps signing alongside for 24 hours.
+#[utoipa::path(post, path = "/api/v1/event-subscription/{id}/rotate-secret", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM)),
+    responses(
+        (status = 200, description = "The subscription with its new signingSecret, shown once", body = SubscriptionView),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not a webhook subscription", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn rotate_secret() {}
+
+/// The subscription's deliveries, latest attempt first, each with every attempt.
+#[utoipa::path(get, path = "/api/v1/event-subscription/{id}/deliveries", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM),
+           ("limit" = Option<usize>, Query, description = "1 to 200, default 50")),
+    responses(
+        (status = 200, description = "Ledger records", body = Vec<DeliveryView>),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn list_deliveries() {}
