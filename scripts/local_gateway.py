@@ -23,24 +23,15 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provision import CfnLoader  # noqa: E402  (the one reader of template.yaml's short-form tags)
+import template as cfn  # noqa: E402  (the one reader of template.yaml)
 
 
 def routes_of(template):
     """(method, path template, function binary) for every HttpApi event of every function."""
-    routes = []
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        binary = resource.get("Metadata", {}).get("BuildProperties", {}).get("Binary")
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "HttpApi":
-                properties = event["Properties"]
-                routes.append((properties["Method"].upper(), properties["Path"], binary))
-    return routes
+    return [(method, path, cfn.binary(template, logical))
+            for logical, properties in cfn.resources(template, "AWS::Serverless::Function")
+            for method, path in cfn.routes(properties)]
 
 
 def match(routes, method, path):
@@ -183,8 +174,7 @@ def main():
     parser.add_argument("--invoke", required=True, help="base URL of cargo lambda watch's invoke API")
     parser.add_argument("--template", default="template.yaml")
     args = parser.parse_args()
-    with open(args.template) as f:
-        routes = routes_of(yaml.load(f, Loader=CfnLoader))
+    routes = routes_of(cfn.load(args.template))
     server = ThreadingHTTPServer((args.host, args.port), make_handler(routes, args.invoke.rstrip("/")))
     print(f"local API gateway on http://{args.host}:{args.port}: {len(routes)} routes", flush=True)
     try:

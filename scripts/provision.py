@@ -11,31 +11,8 @@ import json
 import sys
 
 import boto3
-import yaml
 
-
-class CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref X, !GetAtt X.Arn, !Sub ...) as {"Ref": X} and friends."""
-
-
-def _tag(name):
-    def construct(loader, node):
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if name == "Fn::GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    return construct
-
-
-for short, full in [("!Ref", "Ref"), ("!GetAtt", "Fn::GetAtt"), ("!Sub", "Fn::Sub"), ("!Join", "Fn::Join"),
-                    ("!If", "Fn::If"), ("!Equals", "Fn::Equals"), ("!Select", "Fn::Select"), ("!Not", "Fn::Not")]:
-    CfnLoader.add_constructor(short, _tag(full))
+import template as cfn
 
 
 class Stack:
@@ -52,7 +29,7 @@ class Stack:
         self.arns = {}  # logical id -> what !GetAtt X.Arn gives
 
     def resources(self, kind):
-        return [(k, v.get("Properties", {})) for k, v in self.template["Resources"].items() if v["Type"] == kind]
+        return cfn.resources(self.template, kind)
 
     def resolve(self, value):
         if isinstance(value, dict) and len(value) == 1:
@@ -110,7 +87,7 @@ class Stack:
     def functions(self):
         out = {}
         for logical, props in self.resources("AWS::Serverless::Function"):
-            binary = self.template["Resources"][logical].get("Metadata", {}).get("BuildProperties", {}).get("Binary")
+            binary = cfn.binary(self.template, logical)
             variables = props.get("Environment", {}).get("Variables", {})
             out[logical] = {"binary": binary, "env": {k: str(self.resolve(v)) for k, v in variables.items()}}
         return out
@@ -125,9 +102,7 @@ def main():
     parser.add_argument("--env-file", help="also write every function's environment here, KEY=VALUE lines")
     args = parser.parse_args()
 
-    with open(args.template) as f:
-        template = yaml.load(f, Loader=CfnLoader)
-    stack = Stack(template, args.endpoint, args.prefix, args.region)
+    stack = Stack(cfn.load(args.template), args.endpoint, args.prefix, args.region)
     stack.create_queues()
     stack.create_keys()
     stack.create_tables()

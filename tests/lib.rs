@@ -272,33 +272,45 @@ fn iam_actions(target: &str, body: &[u8]) -> Vec<String> {
     }
 }
 
+/// `template.yaml` as `scripts/template.py describe` reads it (the one reader of the template, the scripts'
+/// too): per function its binary, environment, routes and grants, and the environment all functions share.
+pub fn template() -> &'static Value {
+    static TEMPLATE: OnceLock<Value> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let output = Command::new(venv().join("bin/python"))
+            .arg(repo_root().join("scripts/template.py"))
+            .args(["describe", "--template"])
+            .arg(repo_root().join("template.yaml"))
+            .output()
+            .expect("template.py runs (make venv installs its dependencies)");
+        assert!(
+            output.status.success(),
+            "template.py failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).expect("template.py prints JSON")
+    })
+}
+
 /// The IAM actions `template.yaml` grants the function resource `function` (`IngestFunction`), with the
 /// table's indexes named in its resources as `dynamodb:<action> index/<name>` for each of its DynamoDB
-/// actions. A plain reading of the template's regular layout, not a CloudFormation parser.
+/// actions.
 pub fn granted_actions(function: &str) -> BTreeSet<String> {
-    let template = std::fs::read_to_string(repo_root().join("template.yaml")).expect("template.yaml");
-    let heading = format!("  {function}:");
-    let mut lines = template.lines().skip_while(|line| *line != heading);
-    assert!(lines.next().is_some(), "{function} is in the template");
-    // The resource ends where the next one (two spaces of indent) or the next section (none) begins.
-    let block: String = lines
-        .take_while(|line| line.is_empty() || line.starts_with("   "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let grants = template()["functions"][function]["grants"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{function} is in the template"));
     let mut actions = BTreeSet::new();
     let mut indexes = Vec::new();
-    for word in block.split(|c: char| c.is_whitespace() || c == '"') {
-        let word = word.trim_start_matches('-');
-        if let Some((service, action)) = word.split_once(':') {
-            if ["dynamodb", "sqs", "sns", "kms", "sts"].contains(&service)
-                && !action.is_empty()
-                && action.chars().all(|c| c.is_ascii_alphabetic())
-            {
-                actions.insert(word.to_owned());
-            }
+    for grant in grants {
+        for action in grant["actions"].as_array().into_iter().flatten() {
+            actions.insert(action.as_str().expect("an action is a string").to_owned());
         }
-        if let Some((_, index)) = word.split_once("/index/") {
-            indexes.push(index.to_owned());
+        // A resource is an ARN or an intrinsic (`!Sub "${CollectorTable.Arn}/index/pending"`): its text says.
+        for resource in grant["resources"].as_array().into_iter().flatten() {
+            let text = resource.to_string();
+            if let Some((_, index)) = text.split_once("/index/") {
+                indexes.push(index.trim_end_matches(|c: char| !c.is_alphanumeric()).to_owned());
+            }
         }
     }
     let dynamodb: Vec<String> = actions.iter().filter(|a| a.starts_with("dynamodb:")).cloned().collect();

@@ -26,6 +26,7 @@ mod ratelimit;
 mod recovery;
 mod requests;
 mod retention;
+mod routes;
 mod sendgrid;
 mod subscriptions;
 mod support;

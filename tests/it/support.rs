@@ -487,14 +487,9 @@ pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 /// The `RUST_LOG` the template gives every function, at `LogLevel: TRACE`.
 fn deployed_log_filter() -> String {
-    let template =
-        std::fs::read_to_string(integration_tests::repo_root().join("template.yaml")).expect("template.yaml");
-    let line = template
-        .lines()
-        .find_map(|line| line.trim().strip_prefix("RUST_LOG:"))
-        .expect("the template sets RUST_LOG");
-    let value = line.trim().trim_start_matches("!Sub").trim().trim_matches('"');
-    value.replace("${LogLevel}", "trace")
+    let filter = &integration_tests::template()["environment"]["RUST_LOG"]["Fn::Sub"];
+    let filter = filter.as_str().expect("the template sets RUST_LOG with !Sub");
+    filter.replace("${LogLevel}", "trace")
 }
 
 /// Every log line of this test binary from the first call on, as a deployed function at `LogLevel: TRACE`

@@ -8,12 +8,22 @@ use collector_core::domain::limits::MAX_BULK_BODY_BYTES;
 use collector_core::domain::rate_limit::BULK_WEIGHT;
 use collector_core::ports::{AdmissionStore, DispatchQueue, IngestStore};
 use collector_core::service::bulk::{event_pointer, ingest_bulk};
-use collector_http::auth::Admission;
-use collector_http::edge::{authorized_json_body, respond, IngestDeps};
+use collector_http::auth::{Admission, Tenant};
+use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestDeps};
 use collector_http::openapi::BulkResponse;
+use collector_http::routes::{route_path, Routes};
 use collector_http::Problem;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+
+/// What a request of this function asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Bulk,
+}
+
+/// The function's routes, as `template.yaml` routes them here.
+pub static ROUTES: Routes<Endpoint> = Routes(&[("POST", "/stores/{storeId}/events/bulk", Endpoint::Bulk)]);
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, Q>(IngestDeps<S, Q>);
@@ -33,6 +43,10 @@ where
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let matched = match ROUTES.resolve(request.method().as_str(), route_path(&request)) {
+            Ok(matched) => matched,
+            Err(problem) => return respond_reply(&request, "bulk ingest", async { Err(problem) }).await,
+        };
         let describe = |report: &BulkResponse| {
             let detail = format!("{} of {} accepted", report.summary.accepted, report.results.len());
             (report.status.clone(), detail)
@@ -41,18 +55,18 @@ where
             &request,
             "bulk ingest",
             StatusCode::ACCEPTED,
-            self.accept(&request),
+            self.accept(&request, matched.param("storeId")),
             describe,
         )
         .await
     }
 
-    async fn accept(&self, request: &Request) -> Result<BulkResponse, Problem> {
+    async fn accept(&self, request: &Request, store: &str) -> Result<BulkResponse, Problem> {
         let (caller, body) = authorized_json_body(
             &self.0.store,
             &self.0.admission,
             request,
-            Scope::EventsWrite,
+            (Tenant::InPath(store), Scope::EventsWrite),
             MAX_BULK_BODY_BYTES,
             "the bulk request",
         )

@@ -14,22 +14,42 @@ use collector_core::domain::limits::MAX_EVENT_BODY_BYTES;
 use collector_core::domain::validation::Pointer;
 use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore, StoreError};
 use collector_core::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
-use collector_http::auth::{authorize_tenant, Caller};
-use collector_http::edge::{authorized_json_body, respond, respond_reply, tenant_json_body, IngestDeps, Reply};
+use collector_http::auth::{authorize, Caller, Tenant};
+use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestDeps, Reply};
 use collector_http::openapi::{EsputnikResponse, IngestResponse};
 use collector_http::request_scope::note_event;
+use collector_http::routes::{route_path, Routes};
 use collector_http::Problem;
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
 
 mod erasure;
 pub mod wiring;
-use erasure::is_customers_path;
 
-/// The path of the eSputnik dialect.
-pub const ESPUTNIK_PATH: &str = "/api/v1/event";
-/// The path of the entity-event dialect: `POST` to it, `GET` an event below it.
-pub const ENTITY_EVENTS_PATH: &str = "/api/v1/events";
+/// What a request of this function asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    CustomEvent,
+    Esputnik,
+    CreateEntityEvent,
+    FindEntityEvent,
+    EraseCustomer,
+    EraseCustomerById,
+}
+
+/// The function's routes, as `template.yaml` routes them here.
+pub static ROUTES: Routes<Endpoint> = Routes(&[
+    ("POST", "/stores/{storeId}/events", Endpoint::CustomEvent),
+    ("POST", "/api/v1/event", Endpoint::Esputnik),
+    ("POST", "/api/v1/events", Endpoint::CreateEntityEvent),
+    ("GET", "/api/v1/events/{eventId}", Endpoint::FindEntityEvent),
+    ("DELETE", "/stores/{storeId}/customers", Endpoint::EraseCustomer),
+    (
+        "DELETE",
+        "/stores/{storeId}/customers/{customerId}",
+        Endpoint::EraseCustomerById,
+    ),
+]);
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, Q>(IngestDeps<S, Q>);
@@ -47,45 +67,63 @@ where
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        let path = request.raw_http_path();
-        if is_customers_path(path) {
-            return respond_reply(&request, "erase-customer", self.accept_erasure(&request)).await;
-        }
-        if let Some(at) = path.find(ENTITY_EVENTS_PATH) {
-            let id = path[at + ENTITY_EVENTS_PATH.len()..].trim_matches('/').to_owned();
-            return respond_reply(&request, "entity-events", self.accept_entity_event(&request, &id)).await;
-        }
-        if path.trim_end_matches('/').ends_with(ESPUTNIK_PATH) {
-            let accept = self.accept_esputnik(&request);
-            return respond(&request, "esputnik", StatusCode::OK, accept, |r| {
-                (r.status.clone(), r.detail.clone().unwrap_or_default())
-            })
-            .await;
-        }
-        let accept = async {
-            self.accept(&request)
-                .await
-                .map(|ingested| IngestResponse::from(&ingested))
+        let matched = match ROUTES.resolve(request.method().as_str(), route_path(&request)) {
+            Ok(matched) => matched,
+            Err(problem) => return respond_reply(&request, "ingest", async { Err(problem) }).await,
         };
-        respond(&request, "ingest", StatusCode::ACCEPTED, accept, |r| {
-            (r.status.clone(), String::new())
-        })
-        .await
+        let store = || matched.param("storeId");
+        match matched.to {
+            Endpoint::CustomEvent => {
+                let accept = async {
+                    let ingested = self.accept(&request, store()).await?;
+                    Ok(IngestResponse::from(&ingested))
+                };
+                respond(&request, "ingest", StatusCode::ACCEPTED, accept, |r| {
+                    (r.status.clone(), String::new())
+                })
+                .await
+            }
+            Endpoint::Esputnik => {
+                let accept = self.accept_esputnik(&request);
+                respond(&request, "esputnik", StatusCode::OK, accept, |r| {
+                    (r.status.clone(), r.detail.clone().unwrap_or_default())
+                })
+                .await
+            }
+            Endpoint::CreateEntityEvent => {
+                respond_reply(&request, "entity-events", self.create_entity_event(&request)).await
+            }
+            Endpoint::FindEntityEvent => {
+                let id = matched.param("eventId");
+                respond_reply(&request, "entity-events", self.read_entity_event(&request, id)).await
+            }
+            Endpoint::EraseCustomer => {
+                respond_reply(&request, "erase-customer", self.accept_erasure(&request, store(), None)).await
+            }
+            Endpoint::EraseCustomerById => {
+                let customer = Some(matched.param("customerId"));
+                respond_reply(
+                    &request,
+                    "erase-customer",
+                    self.accept_erasure(&request, store(), customer),
+                )
+                .await
+            }
+        }
     }
 
-    async fn accept(&self, request: &Request) -> Result<Ingested, Problem> {
-        let (caller, body) = authorized_json_body(
-            &self.0.store,
-            &self.0.admission,
-            request,
-            Scope::EventsWrite,
-            MAX_EVENT_BODY_BYTES,
-            "the event",
-        )
-        .await?;
+    async fn accept(&self, request: &Request, store: &str) -> Result<Ingested, Problem> {
+        let (caller, body) = self.event_body(request, Tenant::InPath(store)).await?;
         let now = self.0.clock.now();
         let event = parse_custom_event(&body, &Pointer::root(), now).map_err(Problem::validation)?;
         self.ingest(&caller, (&event).into()).await.map_err(problem_of)
+    }
+
+    /// The caller and the event's JSON.
+    async fn event_body(&self, request: &Request, tenant: Tenant<'_>) -> Result<(Caller, serde_json::Value), Problem> {
+        let (keys, admission) = (&self.0.store, &self.0.admission);
+        let access = (tenant, Scope::EventsWrite);
+        authorized_json_body(keys, admission, request, access, MAX_EVENT_BODY_BYTES, "the event").await
     }
 
     /// One event through the shared pipeline, under the caller's store settings (its retention).
@@ -98,7 +136,7 @@ where
     }
 
     async fn accept_esputnik(&self, request: &Request) -> Result<EsputnikResponse, Problem> {
-        let (caller, body) = self.tenant_event(request).await?;
+        let (caller, body) = self.event_body(request, Tenant::OfKey).await?;
         let parsed = parse_esputnik(&body).map_err(Problem::validation)?;
         let input = EventInput {
             event: &parsed.event,
@@ -122,47 +160,26 @@ where
             Err(error) => Err(problem_of(error)),
         }
     }
-}
 
-impl<S, Q> Handler<S, Q>
-where
-    S: IngestStore + AdmissionStore + CustomerErasure + Sync,
-    Q: DispatchQueue + Sync,
-{
-    /// The caller and body of an event posted to an `/api/v1` endpoint, whose tenant is the key's store.
-    async fn tenant_event(&self, request: &Request) -> Result<(Caller, serde_json::Value), Problem> {
-        let (keys, cache) = (&self.0.store, &self.0.admission);
-        tenant_json_body(
-            keys,
-            cache,
-            request,
-            Scope::EventsWrite,
-            MAX_EVENT_BODY_BYTES,
-            "the event",
-        )
-        .await
+    /// `GET /api/v1/events/{id}`.
+    async fn read_entity_event(&self, request: &Request, id: &str) -> Result<Reply, Problem> {
+        let (keys, admission) = (&self.0.store, &self.0.admission);
+        let caller = authorize(keys, admission, request.headers(), Tenant::OfKey, Scope::EventsWrite).await?;
+        let body = self
+            .find_entity_event(&caller.store_id, id)
+            .await
+            .map_err(Problem::logged_store_error)?
+            .map(|e| {
+                note_event(e.event_id.as_str());
+                representation(e.extra.as_ref(), e.event_id.as_str())
+            })
+            .ok_or_else(|| Problem::not_found("Event"))?;
+        Ok(Reply::new(StatusCode::OK, "found", Some(body)))
     }
 
-    /// `POST /api/v1/events` (201 stored, 200 a duplicate of a stored event) and `GET /api/v1/events/{id}`.
-    async fn accept_entity_event(&self, request: &Request, id: &str) -> Result<Reply, Problem> {
-        if request.method() == Method::GET && !id.is_empty() {
-            let caller =
-                authorize_tenant(&self.0.store, &self.0.admission, request.headers(), Scope::EventsWrite).await?;
-            let body = self
-                .find_entity_event(&caller.store_id, id)
-                .await
-                .map_err(Problem::logged_store_error)?
-                .map(|e| {
-                    note_event(e.event_id.as_str());
-                    representation(e.extra.as_ref(), e.event_id.as_str())
-                })
-                .ok_or_else(|| Problem::not_found("Event"))?;
-            return Ok(Reply::new(StatusCode::OK, "found", Some(body)));
-        }
-        if !id.is_empty() {
-            return Err(Problem::method_not_allowed("GET"));
-        }
-        let (caller, body) = self.tenant_event(request).await?;
+    /// `POST /api/v1/events`: 201 stored, 200 a duplicate of a stored event.
+    async fn create_entity_event(&self, request: &Request) -> Result<Reply, Problem> {
+        let (caller, body) = self.event_body(request, Tenant::OfKey).await?;
         let parsed = parse_entity_event(&body).map_err(Problem::validation)?;
         let input = EventInput {
             event: &parsed.event,

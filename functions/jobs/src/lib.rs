@@ -10,15 +10,39 @@ use collector_core::domain::job::{parse_job, Job, JobInput};
 use collector_core::domain::validation::FieldError;
 use collector_core::ports::{AdmissionStore, JobStore};
 use collector_core::service::jobs::{self, JobError};
-use collector_http::auth::authorize_tenant;
+use collector_http::auth::{authorize, Tenant};
 use collector_http::edge::{json_body, respond_reply, JobDeps, Reply};
 use collector_http::job_view::JobView;
+use collector_http::routes::{route_path, Routes};
 use collector_http::Problem;
-use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
-pub const BASE: &str = "/api/v1/jobs";
+/// What a request of this function asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    List,
+    Create,
+    ReplaceByBody,
+    Get,
+    Replace,
+    Delete,
+    Runs,
+}
+
+/// The function's routes, as `template.yaml` routes them here.
+pub static ROUTES: Routes<Endpoint> = Routes(&[
+    ("GET", "/api/v1/jobs", Endpoint::List),
+    ("POST", "/api/v1/jobs", Endpoint::Create),
+    ("PUT", "/api/v1/jobs", Endpoint::ReplaceByBody),
+    ("GET", "/api/v1/jobs/{jobId}", Endpoint::Get),
+    ("PUT", "/api/v1/jobs/{jobId}", Endpoint::Replace),
+    ("DELETE", "/api/v1/jobs/{jobId}", Endpoint::Delete),
+    // The spec deletes with POST /api/v1/jobs/{jobId}; DELETE is the usual form.
+    ("POST", "/api/v1/jobs/{jobId}", Endpoint::Delete),
+    ("GET", "/api/v1/jobs/{jobId}/runs", Endpoint::Runs),
+]);
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const RUNS_SHOWN: usize = 50;
 
@@ -66,28 +90,23 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
     }
 
     async fn accept(&self, request: &Request) -> Result<Reply, Problem> {
-        let path = request.raw_http_path();
-        let rest = path
-            .find(BASE)
-            .map(|at| &path[at + BASE.len()..])
-            .ok_or_else(|| Problem::not_found("Resource"))?;
-        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        let method = request.method().clone();
-        let scope = if method == Method::GET {
-            Scope::JobsRead
-        } else {
-            Scope::JobsWrite
+        let matched = ROUTES.resolve(request.method().as_str(), route_path(request))?;
+        let scope = match matched.to {
+            Endpoint::List | Endpoint::Get | Endpoint::Runs => Scope::JobsRead,
+            _ => Scope::JobsWrite,
         };
-        let caller = authorize_tenant(&self.0.store, &self.0.admission, request.headers(), scope).await?;
+        let (keys, admission) = (&self.0.store, &self.0.admission);
+        let caller = authorize(keys, admission, request.headers(), Tenant::OfKey, scope).await?;
         let store_id = &caller.store_id;
         let now = self.0.clock.now();
-        match (segments.as_slice(), method) {
-            ([], Method::GET) => {
+        let id = || job_id(matched.param("jobId"));
+        match matched.to {
+            Endpoint::List => {
                 let all = self.0.store.jobs(store_id).await.map_err(Problem::logged_store_error)?;
                 let views: Vec<Value> = all.iter().filter(|j| !j.deleted).map(|j| self.view(j)).collect();
                 ok(StatusCode::OK, "listed", Some(Value::Array(views)))
             }
-            ([], Method::POST) => {
+            Endpoint::Create => {
                 let input =
                     parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
                 let job = jobs::create(&self.0.store, self.0.ids.as_ref(), store_id, input, now)
@@ -96,7 +115,7 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
                 ok(StatusCode::CREATED, "created", Some(self.view(&job)))
             }
             // The spec's form: the body's `id` names the job (as `PUT /api/v1/event-subscription` does).
-            ([], Method::PUT) => {
+            Endpoint::ReplaceByBody => {
                 let input =
                     parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
                 let id = input.id.clone().ok_or_else(|| {
@@ -107,27 +126,24 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
                 })?;
                 self.replace(store_id, job_id(&id)?, input).await
             }
-            ([], _) => Err(Problem::method_not_allowed("GET, POST, PUT")),
-            ([id], Method::GET) => {
-                let job = self.find(store_id, job_id(id)?).await?;
+            Endpoint::Get => {
+                let job = self.find(store_id, id()?).await?;
                 ok(StatusCode::OK, "found", Some(self.view(&job)))
             }
-            ([id], Method::PUT) => {
-                let id = job_id(id)?;
+            Endpoint::Replace => {
+                let id = id()?;
                 let input =
                     parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
                 self.replace(store_id, id, input).await
             }
-            // The spec deletes with POST /api/v1/jobs/{jobId}; DELETE is the usual form.
-            ([id], Method::DELETE | Method::POST) => {
-                jobs::delete(&self.0.store, store_id, job_id(id)?, now)
+            Endpoint::Delete => {
+                jobs::delete(&self.0.store, store_id, id()?, now)
                     .await
                     .map_err(problem_of)?;
                 ok(StatusCode::NO_CONTENT, "deleted", None)
             }
-            ([_], _) => Err(Problem::method_not_allowed("GET, PUT, DELETE, POST")),
-            ([id, "runs"], Method::GET) => {
-                let job = self.find(store_id, job_id(id)?).await?;
+            Endpoint::Runs => {
+                let job = self.find(store_id, id()?).await?;
                 let runs = self
                     .0
                     .store
@@ -140,8 +156,6 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
                     Some(serde_json::to_value(runs).expect("runs serialise")),
                 )
             }
-            ([_, "runs"], _) => Err(Problem::method_not_allowed("GET")),
-            _ => Err(Problem::not_found("Resource")),
         }
     }
 

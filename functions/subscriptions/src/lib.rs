@@ -8,16 +8,15 @@ use collector_core::domain::ids::{StoreId, SubscriptionId};
 use collector_core::domain::subscription_input::parse_subscription;
 use collector_core::ports::{AdmissionStore, SecretBox, SubscriptionStore};
 use collector_core::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
-use collector_http::auth::authorize_tenant;
+use collector_http::auth::{authorize, Tenant};
 use collector_http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
+use collector_http::routes::{route_path, Routes};
 use collector_http::subscription_view::{DeliveryView, SubscriptionView};
 use collector_http::Problem;
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::Value;
 
-/// The collection's path; items are `{BASE}/{id}`.
-pub const BASE: &str = "/api/v1/event-subscription";
 /// Subscription bodies are small; this is generous.
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const DEFAULT_DELIVERIES: usize = 50;
@@ -32,23 +31,42 @@ impl<S, B> From<SubscriptionDeps<S, B>> for Handler<S, B> {
     }
 }
 
-/// The route of a request, from the raw path (independent of the router's path parameters).
-enum Route<'a> {
-    Collection,
-    Item(&'a str),
-    Action(&'a str, &'a str),
+/// What a request of this function asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    List,
+    Create,
+    Replace,
+    Get,
+    Delete,
+    Deactivate,
+    RotateSecret,
+    Deliveries,
 }
 
-fn route(path: &str) -> Option<Route<'_>> {
-    let rest = &path[path.find(BASE)? + BASE.len()..];
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    match segments.as_slice() {
-        [] => Some(Route::Collection),
-        [id] => Some(Route::Item(id)),
-        [id, action] => Some(Route::Action(id, action)),
-        _ => None,
-    }
-}
+/// The function's routes, as `template.yaml` routes them here.
+pub static ROUTES: Routes<Endpoint> = Routes(&[
+    ("GET", "/api/v1/event-subscription", Endpoint::List),
+    ("POST", "/api/v1/event-subscription", Endpoint::Create),
+    ("PUT", "/api/v1/event-subscription", Endpoint::Replace),
+    ("GET", "/api/v1/event-subscription/{id}", Endpoint::Get),
+    ("DELETE", "/api/v1/event-subscription/{id}", Endpoint::Delete),
+    (
+        "PUT",
+        "/api/v1/event-subscription/{id}/deactivate",
+        Endpoint::Deactivate,
+    ),
+    (
+        "POST",
+        "/api/v1/event-subscription/{id}/rotate-secret",
+        Endpoint::RotateSecret,
+    ),
+    (
+        "GET",
+        "/api/v1/event-subscription/{id}/deliveries",
+        Endpoint::Deliveries,
+    ),
+]);
 
 fn ok(status: StatusCode, label: &str, body: Option<Value>) -> Result<Reply, Problem> {
     Ok(Reply::new(status, label, body))
@@ -95,18 +113,18 @@ where
     }
 
     async fn accept(&self, request: &Request) -> Result<Reply, Problem> {
-        let route = route(request.raw_http_path()).ok_or_else(|| Problem::not_found("Resource"))?;
-        let method = request.method().clone();
-        let scope = if method == Method::GET {
-            Scope::SubscriptionsRead
-        } else {
-            Scope::SubscriptionsWrite
+        let matched = ROUTES.resolve(request.method().as_str(), route_path(request))?;
+        let scope = match matched.to {
+            Endpoint::List | Endpoint::Get | Endpoint::Deliveries => Scope::SubscriptionsRead,
+            _ => Scope::SubscriptionsWrite,
         };
-        let caller = authorize_tenant(&self.0.store, &self.0.admission, request.headers(), scope).await?;
+        let (keys, admission) = (&self.0.store, &self.0.admission);
+        let caller = authorize(keys, admission, request.headers(), Tenant::OfKey, scope).await?;
         let store_id = &caller.store_id;
         let now = self.0.clock.now();
-        match (route, method) {
-            (Route::Collection, Method::GET) => {
+        let id = || matched.param("id");
+        match matched.to {
+            Endpoint::List => {
                 let all = self
                     .0
                     .store
@@ -120,7 +138,7 @@ where
                     Some(serde_json::to_value(views).expect("views serialise")),
                 )
             }
-            (Route::Collection, Method::POST) => {
+            Endpoint::Create => {
                 let input =
                     parse_subscription(&self.json_body(request)?, self.0.policy).map_err(Problem::validation)?;
                 let saved = subscriptions::create(&self.ports(), store_id, input, now)
@@ -128,7 +146,7 @@ where
                     .map_err(problem_of)?;
                 ok(StatusCode::CREATED, "created", Some(view(&saved)))
             }
-            (Route::Collection, Method::PUT) => {
+            Endpoint::Replace => {
                 let input =
                     parse_subscription(&self.json_body(request)?, self.0.policy).map_err(Problem::validation)?;
                 let saved = subscriptions::replace(&self.ports(), store_id, input, now)
@@ -136,9 +154,8 @@ where
                     .map_err(problem_of)?;
                 ok(StatusCode::OK, "updated", Some(view(&saved)))
             }
-            (Route::Collection, _) => Err(Problem::method_not_allowed("GET, POST, PUT")),
-            (Route::Item(id), Method::GET) => {
-                let found = self.find(store_id, id).await?;
+            Endpoint::Get => {
+                let found = self.find(store_id, id()).await?;
                 ok(
                     StatusCode::OK,
                     "found",
@@ -148,8 +165,8 @@ where
                     })),
                 )
             }
-            (Route::Item(id), Method::DELETE) => {
-                let id = parse_id(id)?;
+            Endpoint::Delete => {
+                let id = parse_id(id())?;
                 match self
                     .0
                     .store
@@ -161,9 +178,8 @@ where
                     false => Err(Problem::not_found("Subscription")),
                 }
             }
-            (Route::Item(_), _) => Err(Problem::method_not_allowed("GET, DELETE")),
-            (Route::Action(id, "deactivate"), Method::PUT) => {
-                let id = parse_id(id)?;
+            Endpoint::Deactivate => {
+                let id = parse_id(id())?;
                 let deactivated = self
                     .0
                     .store
@@ -180,15 +196,15 @@ where
                     })),
                 )
             }
-            (Route::Action(id, "rotate-secret"), Method::POST) => {
-                let id = parse_id(id)?;
+            Endpoint::RotateSecret => {
+                let id = parse_id(id())?;
                 let saved = subscriptions::rotate_secret(&self.ports(), store_id, &id, now)
                     .await
                     .map_err(problem_of)?;
                 ok(StatusCode::OK, "rotated", Some(view(&saved)))
             }
-            (Route::Action(id, "deliveries"), Method::GET) => {
-                let found = self.find(store_id, id).await?;
+            Endpoint::Deliveries => {
+                let found = self.find(store_id, id()).await?;
                 let limit = deliveries_limit(request)?;
                 let records = self
                     .0
@@ -203,10 +219,6 @@ where
                     Some(serde_json::to_value(views).expect("views serialise")),
                 )
             }
-            (Route::Action(_, "deactivate"), _) => Err(Problem::method_not_allowed("PUT")),
-            (Route::Action(_, "rotate-secret"), _) => Err(Problem::method_not_allowed("POST")),
-            (Route::Action(_, "deliveries"), _) => Err(Problem::method_not_allowed("GET")),
-            (Route::Action(..), _) => Err(Problem::not_found("Resource")),
         }
     }
 

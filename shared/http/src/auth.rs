@@ -76,48 +76,51 @@ pub struct Caller {
     pub settings: StoreSettings,
 }
 
-/// 401 without a valid key; 404 when the path names a store the key does not belong to (exactly what a
-/// missing store answers, so store ids cannot be probed); 403 when the key lacks `scope`; 429 over the
-/// store's rate limit.
-pub async fn authorize<K: AdmissionStore>(
-    keys: &K,
-    admission: &Admission,
-    headers: &HeaderMap,
-    path_store: &str,
-    scope: Scope,
-) -> Result<Caller, Problem> {
-    let record = authenticate(keys, &admission.keys, headers).await?;
-    if StoreId::parse(path_store).ok().as_ref() != Some(&record.store_id) {
-        return Err(Problem::not_found("Store"));
-    }
-    admit(keys, admission, record, scope).await
+/// Whose data a request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tenant<'a> {
+    /// The store a `/stores/{storeId}/…` path names (the raw segment).
+    InPath(&'a str),
+    /// The key's own store: the `/api/v1` endpoints, where an `X-TWC-Tenant` header, when sent, must name it.
+    OfKey,
 }
 
 /// The tenant header of the Event Collector API.
 pub const TENANT_HEADER: &str = "x-twc-tenant";
 
-/// For the `/api/v1` endpoints, where the tenant is the key's store: 401 without a valid key; 403 when an
-/// `X-TWC-Tenant` header names another tenant (the caller named it, so this reveals nothing) or the key
-/// lacks `scope`; 429 over the store's rate limit. The header names the key's store by its id or, as the
-/// Event Collector document has it (`{Tenant Name}`), by its name in any letter case.
-pub async fn authorize_tenant<K: AdmissionStore>(
+/// 401 without a valid key; 403 when the key lacks `scope`; 429 over the store's rate limit. For a store in
+/// the path, 404 when the key belongs to another (exactly what a missing store answers, so store ids cannot
+/// be probed). For the key's own store, 403 when an `X-TWC-Tenant` header names another tenant (the caller
+/// named it, so this reveals nothing); the header names the key's store by its id or, as the Event Collector
+/// document has it (`{Tenant Name}`), by its name in any letter case.
+pub async fn authorize<K: AdmissionStore>(
     keys: &K,
     admission: &Admission,
     headers: &HeaderMap,
+    tenant: Tenant<'_>,
     scope: Scope,
 ) -> Result<Caller, Problem> {
     let record = authenticate(keys, &admission.keys, headers).await?;
-    if let Some(tenant) = headers.get(TENANT_HEADER) {
-        let named = String::from_utf8_lossy(tenant.as_bytes());
-        let named = named.trim();
-        if StoreId::parse(named).ok().as_ref() != Some(&record.store_id)
-            && !admission
-                .limiter
-                .settings_of(keys, &record.store_id)
-                .await
-                .is_named(named)
-        {
-            return Err(Problem::forbidden_tenant());
+    match tenant {
+        Tenant::InPath(path_store) => {
+            if StoreId::parse(path_store).ok().as_ref() != Some(&record.store_id) {
+                return Err(Problem::not_found("Store"));
+            }
+        }
+        Tenant::OfKey => {
+            if let Some(named) = headers.get(TENANT_HEADER) {
+                let named = String::from_utf8_lossy(named.as_bytes());
+                let named = named.trim();
+                let is_key_store = StoreId::parse(named).ok().as_ref() == Some(&record.store_id)
+                    || admission
+                        .limiter
+                        .settings_of(keys, &record.store_id)
+                        .await
+                        .is_named(named);
+                if !is_key_store {
+                    return Err(Problem::forbidden_tenant());
+                }
+            }
         }
     }
     admit(keys, admission, record, scope).await

@@ -3,13 +3,13 @@
 use std::future::Future;
 use std::time::Instant;
 
-use lambda_http::http::{HeaderMap, Method, StatusCode};
+use lambda_http::http::{HeaderMap, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::auth::{authorize, authorize_tenant, Admission, Caller};
+use super::auth::{authorize, Admission, Caller, Tenant};
 use super::body::{bytes_within, headers_within_limit, parse_json, require_json, segment_after};
 use super::problem::{json_response, Problem};
 use super::rate_limit::put_headers;
@@ -138,38 +138,17 @@ pub async fn respond_reply(
     response
 }
 
-/// `POST` only (405), the store in the path and the key (404/401/403), `Content-Type` (415), size (413, `what`
-/// names the body in the message), JSON syntax (400). Returns the caller and the parsed body.
+/// The key and the tenant ([`authorize`]: 401/403/404/429), then `Content-Type` (415), size (413, `what` names
+/// the body in the message) and JSON syntax (400). Returns the caller and the parsed body.
 pub async fn authorized_json_body<K: AdmissionStore>(
     keys: &K,
     admission: &Admission,
     request: &Request,
-    scope: Scope,
+    (tenant, scope): (Tenant<'_>, Scope),
     limit: usize,
     what: &str,
 ) -> Result<(Caller, Value), Problem> {
-    if request.method() != Method::POST {
-        return Err(Problem::method_not_allowed("POST"));
-    }
-    let path_store = segment_after(request.raw_http_path(), "stores").ok_or_else(|| Problem::not_found("Store"))?;
-    let caller = authorize(keys, admission, request.headers(), path_store, scope).await?;
-    Ok((caller, json_body(request, limit, what)?))
-}
-
-/// [`authorized_json_body`] for the `/api/v1` endpoints, whose tenant is the key's store (and
-/// `X-TWC-Tenant`, when sent).
-pub async fn tenant_json_body<K: AdmissionStore>(
-    keys: &K,
-    admission: &Admission,
-    request: &Request,
-    scope: Scope,
-    limit: usize,
-    what: &str,
-) -> Result<(Caller, Value), Problem> {
-    if request.method() != Method::POST {
-        return Err(Problem::method_not_allowed("POST"));
-    }
-    let caller = authorize_tenant(keys, admission, request.headers(), scope).await?;
+    let caller = authorize(keys, admission, request.headers(), tenant, scope).await?;
     Ok((caller, json_body(request, limit, what)?))
 }
 

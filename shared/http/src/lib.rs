@@ -11,6 +11,7 @@ mod openapi_subscriptions;
 pub mod problem;
 pub mod rate_limit;
 pub mod request_scope;
+pub mod routes;
 pub mod subscription_view;
 
 pub use problem::{json_response, Problem, ProblemDetails};

@@ -378,6 +378,7 @@ fn find_entity_event() {}
         super::openapi_jobs::replace_job,
         super::openapi_jobs::replace_job_by_body,
         super::openapi_jobs::delete_job,
+        super::openapi_jobs::delete_job_by_post,
         super::openapi_jobs::list_job_runs,
         super::openapi_customers::erase_customer,
         super::openapi_customers::erase_customer_by_identifier,

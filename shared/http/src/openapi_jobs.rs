@@ -96,8 +96,7 @@ fn replace_job() {}
     security(("Bearer" = [])))]
 fn replace_job_by_body() {}
 
-/// Delete a job: it is marked `deleted` and leaves the schedule. `POST` to the same path does the same (the
-/// spec's form).
+/// Delete a job: it is marked `deleted` and leaves the schedule.
 #[utoipa::path(delete, path = "/api/v1/jobs/{jobId}", tag = "Jobs",
     params(("jobId" = String, Path, description = JOB)),
     responses(
@@ -106,6 +105,16 @@ fn replace_job_by_body() {}
     ),
     security(("Bearer" = [])))]
 fn delete_job() {}
+
+/// Delete a job, in the spec's form: the same as `DELETE` on this path.
+#[utoipa::path(post, path = "/api/v1/jobs/{jobId}", tag = "Jobs", operation_id = "delete_job_by_post",
+    params(("jobId" = String, Path, description = JOB)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such job for this tenant, or already deleted", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn delete_job_by_post() {}
 
 /// The job's runs, latest first.
 #[utoipa::path(get, path = "/api/v1/jobs/{jobId}/runs", tag = "Jobs",
