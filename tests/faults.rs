@@ -1,5 +1,7 @@
 //! Injected AWS failures: what the fault-injection harness turns on in the HTTP client under the SDK, so
-//! every AWS call of every handler built from those clients can fail the way AWS fails.
+//! every AWS call of every handler built from those clients can fail the way AWS fails: at random
+//! ([`Faults::start`]), or at one chosen request ([`Faults::arm`]), which is how the durability and recovery
+//! tests put a crash at a step boundary of the real handlers and adapters, against the local AWS.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,7 +15,7 @@ use aws_smithy_types::body::SdkBody;
 
 /// One way a request fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Fault {
+pub enum Fault {
     /// Answered with the service's throttling error; nothing happened.
     Throttled,
     /// Answered 500; nothing happened.
@@ -22,6 +24,21 @@ enum Fault {
     TimedOut,
     /// Reached the service and took effect, then the connection dropped: the caller cannot tell.
     AnswerLost,
+    /// Answered that the table does not exist: a permanent failure (armed only).
+    NoSuchTable,
+    /// Never answered, never sent: the invocation dies here when its caller gives up on it (armed only;
+    /// [`Faults::hung`] says when one was reached).
+    Hang,
+}
+
+/// A fault for the next requests that match: the operation's short name (`TransactWriteItems`) and, when
+/// set, a text the request body holds (an event's name).
+#[derive(Debug)]
+struct Armed {
+    operation: &'static str,
+    body_contains: Option<String>,
+    fault: Fault,
+    times: usize,
 }
 
 const KINDS: [Fault; 4] = [Fault::Throttled, Fault::ServerError, Fault::TimedOut, Fault::AnswerLost];
@@ -33,6 +50,8 @@ pub struct Faults {
     per_mille: AtomicU32,
     state: Mutex<u64>,
     injected: Mutex<BTreeMap<String, usize>>,
+    armed: Mutex<Vec<Armed>>,
+    hung: tokio::sync::Notify,
 }
 
 impl Faults {
@@ -43,6 +62,33 @@ impl Faults {
 
     pub fn stop(&self) {
         self.per_mille.store(0, Ordering::SeqCst);
+    }
+
+    /// The next `times` requests of `operation` (`TransactWriteItems`) whose body contains `body_contains`
+    /// (when set) get `fault`, whatever [`Faults::start`] says.
+    pub fn arm(&self, operation: &'static str, body_contains: Option<&str>, fault: Fault, times: usize) {
+        self.armed.lock().unwrap().push(Armed {
+            operation,
+            body_contains: body_contains.map(str::to_owned),
+            fault,
+            times,
+        });
+    }
+
+    /// Resolves when a request reaches an armed [`Fault::Hang`].
+    pub async fn hung(&self) {
+        self.hung.notified().await;
+    }
+
+    fn armed_for(&self, operation: &str, request: &HttpRequest) -> Option<Fault> {
+        let short = operation.rsplit('.').next().unwrap_or(operation);
+        let body = String::from_utf8_lossy(request.body().bytes().unwrap_or_default());
+        let mut armed = self.armed.lock().unwrap();
+        let rule = armed.iter_mut().find(|rule| {
+            rule.times > 0 && rule.operation == short && rule.body_contains.as_ref().is_none_or(|t| body.contains(t))
+        })?;
+        rule.times -= 1;
+        Some(rule.fault)
     }
 
     /// Faults injected so far, by `"<Operation> <Fault>"`.
@@ -80,7 +126,7 @@ impl Faults {
         inner: &SharedHttpConnector,
         request: HttpRequest,
     ) -> HttpConnectorFuture {
-        let Some(fault) = self.draw() else {
+        let Some(fault) = self.armed_for(operation, &request).or_else(|| self.draw()) else {
             return inner.call(request);
         };
         let service = operation.split('.').next().unwrap_or_default().to_owned();
@@ -108,6 +154,13 @@ impl Faults {
                         "injected: connection reset after the request was sent".into(),
                     ))
                 })
+            }
+            Fault::NoSuchTable => {
+                HttpConnectorFuture::ready(Ok(error_response(400, json, &service, "ResourceNotFoundException")))
+            }
+            Fault::Hang => {
+                self.hung.notify_one();
+                HttpConnectorFuture::new(std::future::pending())
             }
         }
     }

@@ -20,7 +20,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
 mod faults;
-pub use faults::Faults;
+pub use faults::{Fault, Faults};
 
 /// The local AWS shared by every test of the binary, and the names of what was provisioned in it.
 #[derive(Debug)]

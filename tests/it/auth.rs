@@ -140,7 +140,7 @@ async fn when_a_key_is_rotated_should_list_both_then_refuse_the_revoked_one_only
     );
 
     // A fresh instance (no key cache): the revoked key is refused, the new one works.
-    let fresh = f.handler_with(f.table.clone(), f.dispatch_queue());
+    let fresh = f.handler_on(&f.dispatch_queue_url);
     let headers = |key: &str| {
         [
             ("authorization", format!("Bearer {key}")),

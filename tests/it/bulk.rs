@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 
-use collector_aws::sqs::SqsDispatchQueue;
 use serde_json::{json, Value};
 
-use crate::support::{FaultyStore, Fixture};
+use integration_tests::Fault;
+
+use crate::pipeline::Faulty;
+use crate::support::Fixture;
 
 fn event(i: usize) -> Value {
     json!({"eventName": "Bulk Event", "uniqueId": format!("b-{i}"), "customer": {"email": format!("u{i}@example.com")},
@@ -86,10 +88,7 @@ async fn when_100_events_mix_every_outcome_should_report_each_one_in_order() {
         .unwrap()
         .queue_url
         .unwrap();
-    let handler = f.bulk_handler_with(
-        f.table.clone(),
-        SqsDispatchQueue::new(f.clients.sqs.clone(), &queue_url),
-    );
+    let handler = f.bulk_handler_on(&queue_url);
     let (status, report) = f.post_bulk_with(&handler, &json!({ "events": events })).await;
     assert_eq!(status, 202, "{report}");
     let results = report["results"].as_array().unwrap();
@@ -222,9 +221,14 @@ async fn when_one_conditional_write_fails_should_report_it_failed_and_accept_the
     let f = Fixture::new().await;
     let mut events: Vec<Value> = (0..20).map(event).collect();
     events[7]["eventName"] = json!("Fail me");
-    let store = FaultyStore::crashing_event(&f.table, "Fail me");
-    let handler = f.bulk_handler_with(store, f.dispatch_queue());
-    let (status, report) = f.post_bulk_with(&handler, &json!({ "events": events.clone() })).await;
+    let faulty = Faulty::new(&f).await;
+    // The commit of the event named "Fail me" never reaches the table.
+    faulty
+        .clients
+        .faults
+        .arm("TransactWriteItems", Some("Fail me"), Fault::TimedOut, 1);
+    let handler = &faulty.bulk;
+    let (status, report) = f.post_bulk_with(handler, &json!({ "events": events.clone() })).await;
     assert_eq!(status, 202, "{report}");
     for (i, got) in statuses(&report).iter().enumerate() {
         assert_eq!(got, if i == 7 { "failed" } else { "accepted" }, "event {i}");
@@ -233,7 +237,7 @@ async fn when_one_conditional_write_fails_should_report_it_failed_and_accept_the
     assert_eq!(report["errors"][0]["index"], 7);
     assert_eq!(f.count("EVENT").await, 19, "the failed event was not half-stored");
     // Reported, not lost: sending the request again stores it, and the rest are duplicates.
-    let (_, again) = f.post_bulk_with(&handler, &json!({ "events": events })).await;
+    let (_, again) = f.post_bulk_with(handler, &json!({ "events": events })).await;
     for (i, got) in statuses(&again).iter().enumerate() {
         assert_eq!(got, if i == 7 { "accepted" } else { "duplicate" }, "event {i}");
     }

@@ -1,12 +1,15 @@
-//! A 2xx means durable: failures injected at each step boundary of ingest.
+//! A 2xx means durable: failures injected at each step boundary of ingest, at the wire between the real
+//! adapters and the local AWS (`Faults::arm`).
 
-use collector_aws::sqs::SqsDispatchQueue;
 use collector_core::domain::event::EventRef;
 use collector_core::domain::ids::EventId;
 use collector_core::ports::PendingEvents;
 use serde_json::{json, Value};
 
-use crate::support::{Crash, FaultyStore, Fixture};
+use integration_tests::Fault;
+
+use crate::pipeline::Faulty;
+use crate::support::Fixture;
 
 fn order() -> Value {
     json!({"eventName": "Order Placed", "uniqueId": "crash-1", "customer": {"email": "crash@example.com"}})
@@ -15,10 +18,14 @@ fn order() -> Value {
 #[tokio::test]
 async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_accept_the_retry() {
     let f = Fixture::new().await;
-    let store = FaultyStore::crashing(&f.table, Crash::BeforeCommit);
-    let queue = f.dispatch_queue();
-    let handler = f.handler_with(store, queue);
-    let (status, problem) = f.post_with(&handler, &order()).await;
+    let faulty = Faulty::new(&f).await;
+    // The commit request never reaches the table.
+    faulty
+        .clients
+        .faults
+        .arm("TransactWriteItems", None, Fault::TimedOut, 1);
+    let handler = &faulty.ingest;
+    let (status, problem) = f.post_with(handler, &order()).await;
     assert_eq!(status, 503, "{problem}");
     assert_eq!(
         f.stored_counts().await,
@@ -26,19 +33,23 @@ async fn when_crash_hits_before_the_commit_should_answer_503_store_nothing_and_a
         "no half-written event, customer or dedupe record"
     );
     // Nothing is left "in progress": the retry with the same uniqueId goes straight through.
-    let (status, retry) = f.post_with(&handler, &order()).await;
+    let (status, retry) = f.post_with(handler, &order()).await;
     assert_eq!((status, retry["status"].as_str()), (202, Some("accepted")), "{retry}");
 }
 
 #[tokio::test]
 async fn when_crash_hits_after_the_commit_should_answer_the_retry_with_the_stored_event() {
     let f = Fixture::new().await;
-    let store = FaultyStore::crashing(&f.table, Crash::AfterCommit);
-    let queue = f.dispatch_queue();
-    let handler = f.handler_with(store, queue);
-    assert_eq!(f.post_with(&handler, &order()).await.0, 503);
+    let faulty = Faulty::new(&f).await;
+    // The commit lands; its answer is lost on the way back.
+    faulty
+        .clients
+        .faults
+        .arm("TransactWriteItems", None, Fault::AnswerLost, 1);
+    let handler = &faulty.ingest;
+    assert_eq!(f.post_with(handler, &order()).await.0, 503);
     assert_eq!(f.count("EVENT").await, 1, "the commit landed before the crash");
-    let (status, retry) = f.post_with(&handler, &order()).await;
+    let (status, retry) = f.post_with(handler, &order()).await;
     assert_eq!((status, retry["status"].as_str()), (202, Some("duplicate")), "{retry}");
     let event_id = EventId::parse(retry["eventId"].as_str().unwrap()).unwrap();
     // The crash also skipped the enqueue: the event is still marked pending, where the sweep finds it.
@@ -49,10 +60,7 @@ async fn when_crash_hits_after_the_commit_should_answer_the_retry_with_the_store
 async fn when_enqueue_fails_should_still_answer_202_and_leave_the_event_pending() {
     let f = Fixture::new().await;
     let missing_queue = format!("{}/123456789012/no-such-queue", integration_tests::local_aws().endpoint);
-    let handler = f.handler_with(
-        f.table.clone(),
-        SqsDispatchQueue::new(f.clients.sqs.clone(), missing_queue),
-    );
+    let handler = f.handler_on(&missing_queue);
     let (status, body) = f.post_with(&handler, &order()).await;
     assert_eq!(status, 202, "{body}");
     let event_id = EventId::parse(body["eventId"].as_str().unwrap()).unwrap();
@@ -82,10 +90,7 @@ async fn when_event_is_accepted_should_enqueue_it_for_dispatch() {
         .unwrap()
         .queue_url
         .unwrap();
-    let handler = f.handler_with(
-        f.table.clone(),
-        SqsDispatchQueue::new(f.clients.sqs.clone(), &queue_url),
-    );
+    let handler = f.handler_on(&queue_url);
     let (status, body) = f.post_with(&handler, &order()).await;
     assert_eq!(status, 202);
     let received = f
@@ -115,9 +120,10 @@ async fn when_event_is_accepted_should_enqueue_it_for_dispatch() {
 #[tokio::test]
 async fn when_storage_fails_permanently_should_answer_500_without_internals() {
     let f = Fixture::new().await;
-    let store = FaultyStore::missing_table(&f.table, f.clients.dynamodb.clone());
-    let queue = f.dispatch_queue();
-    let (status, problem) = f.post_with(&f.handler_with(store, queue), &order()).await;
+    let faulty = Faulty::new(&f).await;
+    // The event's first read finds no table.
+    faulty.clients.faults.arm("BatchGetItem", None, Fault::NoSuchTable, 1);
+    let (status, problem) = f.post_with(&faulty.ingest, &order()).await;
     assert_eq!(status, 500, "{problem}");
     assert_eq!(problem["type"], "/problems/internal");
     let text = problem.to_string();

@@ -17,18 +17,16 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
-use collector_aws::dynamo::DynamoTable;
-use collector_aws::sqs::SqsDispatchQueue;
 use collector_core::domain::job::Job;
 use collector_core::ports::Clock;
 use collector_core::service::admin::set_rate_limit;
 use collector_core::service::job_runs::{run_due_jobs, JobRunner, RunOutcome, TickConfig};
 use collector_core::service::sweep::{sweep, SweepConfig};
 use futures::{stream, StreamExt};
-use integration_tests::{apigw_request, read_response, Clients};
+use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 
-use crate::pipeline::{dispatch_deps_over, Dispatcher, Pipeline};
+use crate::pipeline::{Faulty, Pipeline};
 use crate::support::{table_scan, Fixture};
 
 /// Of every 1,000 AWS requests, this many fail.
@@ -76,33 +74,6 @@ async fn invocation<T>(rng: &Rng, deaths: &AtomicUsize, work: impl std::future::
         deaths.fetch_add(1, Ordering::Relaxed);
     }
     outcome
-}
-
-/// The handlers of every function over clients whose requests fail as `clients.faults` says. The SDK's
-/// own retries are off in these clients, so every injected fault reaches our code.
-struct Faulty {
-    clients: Clients,
-    ingest: ingest::Handler<DynamoTable, SqsDispatchQueue>,
-    bulk: bulk_ingest::Handler<DynamoTable, SqsDispatchQueue>,
-    dispatcher: Dispatcher,
-    table: DynamoTable,
-    queue: SqsDispatchQueue,
-}
-
-impl Faulty {
-    async fn new(f: &Fixture) -> Self {
-        let clients = Clients::without_sdk_retries().await;
-        let table = DynamoTable::new(clients.dynamodb.clone(), &f.table_name);
-        let queue = SqsDispatchQueue::new(clients.sqs.clone(), &f.dispatch_queue_url);
-        Self {
-            ingest: ingest::Handler::from(f.ingest_deps(&clients.config, "IngestFunction")),
-            bulk: bulk_ingest::Handler::from(f.ingest_deps(&clients.config, "BulkIngestFunction")),
-            dispatcher: dispatch::Handler::from(dispatch_deps_over(f, &clients.config)),
-            table,
-            queue,
-            clients,
-        }
-    }
 }
 
 /// One planned event: what the merchant sends, the same every time it is sent.

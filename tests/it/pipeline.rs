@@ -15,7 +15,7 @@ use collector_aws::sendgrid::SendGrid;
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_core::service::dispatch::DispatchCounts;
 use collector_core::service::notifications::NotificationRunner;
-use integration_tests::{apigw_request, function_env, read_response, repo_root};
+use integration_tests::{apigw_request, function_env, read_response, repo_root, Clients};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
@@ -52,6 +52,33 @@ pub fn dispatch_deps_over(f: &Fixture, sdk: &SdkConfig) -> dispatch::Deps<Dynamo
 /// The real dispatch handler (see [`dispatch_deps`]).
 pub fn dispatcher(f: &Fixture) -> Dispatcher {
     dispatch::Handler::from(dispatch_deps(f))
+}
+
+/// The handlers of every function over clients whose requests fail as `clients.faults` says. The SDK's
+/// own retries are off in these clients, so every injected fault reaches our code.
+pub struct Faulty {
+    pub clients: Clients,
+    pub ingest: ingest::Handler<DynamoTable, SqsDispatchQueue>,
+    pub bulk: bulk_ingest::Handler<DynamoTable, SqsDispatchQueue>,
+    pub dispatcher: Dispatcher,
+    pub table: DynamoTable,
+    pub queue: SqsDispatchQueue,
+}
+
+impl Faulty {
+    pub async fn new(f: &Fixture) -> Self {
+        let clients = Clients::without_sdk_retries().await;
+        let table = DynamoTable::new(clients.dynamodb.clone(), &f.table_name);
+        let queue = SqsDispatchQueue::new(clients.sqs.clone(), &f.dispatch_queue_url);
+        Self {
+            ingest: ingest::Handler::from(f.ingest_deps(&clients.config, "IngestFunction")),
+            bulk: bulk_ingest::Handler::from(f.ingest_deps(&clients.config, "BulkIngestFunction")),
+            dispatcher: dispatch::Handler::from(dispatch_deps_over(f, &clients.config)),
+            table,
+            queue,
+            clients,
+        }
+    }
 }
 
 /// The jobs endpoint as production builds it, over the fixture's table and clock.

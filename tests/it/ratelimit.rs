@@ -66,9 +66,7 @@ async fn when_instances_share_a_store_should_admit_no_more_than_the_limit_per_se
     let f = Fixture::new().await;
     set_rate_limit(&f.table, &f.store_id, 5).await.unwrap();
     // Three instances of the function: each its own process memory, one table.
-    let instances: Vec<_> = (0..3)
-        .map(|_| f.handler_with(f.table.clone(), f.dispatch_queue()))
-        .collect();
+    let instances: Vec<_> = (0..3).map(|_| f.handler_on(&f.dispatch_queue_url)).collect();
     let first_second = epoch_second();
     let f = &f;
     let answers = join_all((0..30).map(|i| {

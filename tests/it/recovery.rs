@@ -2,98 +2,28 @@
 //! accepted event reaches every matching subscription.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
-use collector_aws::dynamo::DynamoTable;
-use collector_aws::sqs::SqsDispatchQueue;
-use collector_core::domain::customer::Customer;
-use collector_core::domain::delivery::DeliveryRecord;
-use collector_core::domain::event::EventRef;
-use collector_core::domain::ids::{CustomerId, StoreId, SubscriptionId};
-use collector_core::domain::subscription::Subscription;
-use collector_core::ports::{DispatchRecord, DispatchState, DispatchStore, StoreError, SubscriptionStore};
+use integration_tests::Fault;
 use serde_json::{json, Value};
 
-use crate::pipeline::{checked_tick, dispatch_deps, scheduler, Pipeline};
-use crate::support::{Crash, FaultyStore, Fixture};
+use crate::pipeline::{checked_tick, scheduler, Faulty, Pipeline};
+use crate::support::Fixture;
 
-/// Where dispatch dies.
+/// Where dispatch dies: at the request that hangs there, when the invocation is given up on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum DispatchCrash {
-    /// After reading the events, before anything is sent.
+    /// Reading the subscriptions, after the events: before anything is sent.
     BeforeSend,
-    /// After sending, before the ledger and the marker are written.
+    /// Writing the ledger and the markers, after sending.
     AfterSendBeforeRecord,
 }
 
-/// The real table; the next dispatch of a batch dies (panics) at the armed step.
-struct CrashingTable {
-    table: DynamoTable,
-    armed: Arc<Mutex<Option<DispatchCrash>>>,
-}
-
-impl CrashingTable {
-    fn crash_if(&self, step: DispatchCrash) {
-        let mut armed = self.armed.lock().unwrap();
-        if *armed == Some(step) {
-            *armed = None;
-            drop(armed);
-            panic!("injected crash: {step:?}");
+impl DispatchCrash {
+    fn operation(self) -> &'static str {
+        match self {
+            DispatchCrash::BeforeSend => "Query",
+            DispatchCrash::AfterSendBeforeRecord => "TransactWriteItems",
         }
-    }
-}
-
-impl SubscriptionStore for CrashingTable {
-    async fn create_subscription(&self, s: &Subscription) -> Result<(), StoreError> {
-        self.table.create_subscription(s).await
-    }
-    async fn replace_subscription(&self, s: &Subscription) -> Result<bool, StoreError> {
-        self.table.replace_subscription(s).await
-    }
-    async fn subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
-        self.table.subscription(store, id).await
-    }
-    async fn subscriptions(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
-        let all = self.table.subscriptions(store).await;
-        self.crash_if(DispatchCrash::BeforeSend);
-        all
-    }
-    async fn delete_subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<bool, StoreError> {
-        self.table.delete_subscription(store, id).await
-    }
-    async fn deactivate_subscription(
-        &self,
-        store: &StoreId,
-        id: &SubscriptionId,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Subscription>, StoreError> {
-        self.table.deactivate_subscription(store, id, reason, now).await
-    }
-    async fn deliveries(
-        &self,
-        store: &StoreId,
-        id: &SubscriptionId,
-        limit: usize,
-    ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.table.deliveries(store, id, limit).await
-    }
-}
-
-impl DispatchStore for CrashingTable {
-    async fn dispatch_states(&self, events: &[EventRef]) -> Result<Vec<Option<DispatchState>>, StoreError> {
-        self.table.dispatch_states(events).await
-    }
-    async fn customer_profiles(
-        &self,
-        customers: &[(StoreId, CustomerId)],
-    ) -> Result<HashMap<(StoreId, CustomerId), Customer>, StoreError> {
-        self.table.customer_profiles(customers).await
-    }
-    async fn record_dispatches(&self, records: &[DispatchRecord<'_>]) -> Vec<Result<(), StoreError>> {
-        self.crash_if(DispatchCrash::AfterSendBeforeRecord);
-        self.table.record_dispatches(records).await
     }
 }
 
@@ -113,23 +43,27 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
     let mut accept = |response: &Value| accepted.push(response["eventId"].as_str().expect("an event id").to_owned());
 
     // Ingest, crash before the commit: 503, nothing stored; the client's retry is accepted.
-    let before = f.handler_with(FaultyStore::crashing(&f.table, Crash::BeforeCommit), f.dispatch_queue());
-    assert_eq!(f.post_with(&before, &order(1)).await.0, 503);
+    let faulty = Faulty::new(&f).await;
+    faulty
+        .clients
+        .faults
+        .arm("TransactWriteItems", None, Fault::TimedOut, 1);
+    assert_eq!(f.post_with(&faulty.ingest, &order(1)).await.0, 503);
     let (status, retried) = f.post(&order(1)).await;
     assert_eq!(status, 202);
     accept(&retried);
     // Ingest, crash after the commit and before the enqueue: 503, stored, pending; the retry is a duplicate.
-    let after = f.handler_with(FaultyStore::crashing(&f.table, Crash::AfterCommit), f.dispatch_queue());
-    assert_eq!(f.post_with(&after, &order(2)).await.0, 503);
+    faulty
+        .clients
+        .faults
+        .arm("TransactWriteItems", None, Fault::AnswerLost, 1);
+    assert_eq!(f.post_with(&faulty.ingest, &order(2)).await.0, 503);
     let (_, duplicate) = f.post(&order(2)).await;
     assert_eq!(duplicate["status"], "duplicate");
     accept(&duplicate);
     // Ingest, the enqueue fails: 202, and only the pending marker remembers the event.
     let missing_queue = format!("{}/123456789012/no-such-queue", integration_tests::local_aws().endpoint);
-    let no_queue = f.handler_with(
-        f.table.clone(),
-        SqsDispatchQueue::new(f.clients.sqs.clone(), missing_queue),
-    );
+    let no_queue = f.handler_on(&missing_queue);
     let (status, unqueued) = f.post_with(&no_queue, &order(3)).await;
     assert_eq!(status, 202);
     accept(&unqueued);
@@ -142,27 +76,20 @@ async fn when_the_process_dies_at_every_step_should_still_deliver_every_accepted
     // Dispatch dies before sending, then after sending and before recording, then after recording but
     // before the event source mapping deletes the messages. Each time the batch comes back when its
     // visibility timeout ends (made immediate here).
-    let real = dispatch_deps(&f);
-    let armed = Arc::new(Mutex::new(None));
-    let crashing = Arc::new(dispatch::Handler::from(dispatch::Deps {
-        store: CrashingTable {
-            table: f.table.clone(),
-            armed: armed.clone(),
-        },
-        publisher: real.publisher,
-        queue: real.queue,
-        clock: real.clock,
-    }));
     for step in [
         Some(DispatchCrash::BeforeSend),
         Some(DispatchCrash::AfterSendBeforeRecord),
         None,
     ] {
-        *armed.lock().unwrap() = step;
+        if let Some(step) = step {
+            faulty.clients.faults.arm(step.operation(), None, Fault::Hang, 1);
+        }
         let (event, receipts) = p.receive_batch().await.expect("the batch is back");
-        let handler = crashing.clone();
-        let outcome = tokio::spawn(async move { handler.handle(event, "it-request").await }).await;
-        assert_eq!(outcome.is_err(), step.is_some(), "{step:?}");
+        let died = tokio::select! {
+            _ = faulty.dispatcher.handle(event, "it-request") => false,
+            () = faulty.clients.faults.hung() => true,
+        };
+        assert_eq!(died, step.is_some(), "{step:?}");
         for receipt in &receipts {
             f.clients
                 .sqs

@@ -1,7 +1,6 @@
 //! A store with a key, and the ingest handler wired to the real adapters against the local AWS.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -9,22 +8,11 @@ use chrono::{DateTime, Utc};
 use collector_aws::dynamo::DynamoTable;
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_aws::SdkConfig;
-use collector_core::domain::api_key::ApiKeyRecord;
 use collector_core::domain::api_key::Scope;
-use collector_core::domain::custom_event::CustomerInput;
 use collector_core::domain::customer::Customer;
-use collector_core::domain::entity_state::EntityState;
-use collector_core::domain::erasure::Erasure;
 use collector_core::domain::event::StoredEvent;
-use collector_core::domain::identity::Identifier;
 use collector_core::domain::ids::{CustomerId, EventId, StoreId};
-use collector_core::domain::order::Order;
-use collector_core::domain::store_settings::StoreSettings;
-use collector_core::domain::subscription::EntityType;
-use collector_core::ports::{
-    AdmissionStore, Clock, Commit, CommitOutcome, CustomerErasure, DispatchQueue, ErrorKind, IdGenerator, IngestStore,
-    Permits, Prefetched, RandomIds, StoreError,
-};
+use collector_core::ports::{Clock, IdGenerator, IngestStore, RandomIds};
 use collector_core::service::admin::{create_store, issue_key};
 use collector_core::service::ingest::IngestConfig;
 use collector_http::edge::IngestDeps;
@@ -143,11 +131,6 @@ impl Fixture {
         (store.store_id, key.plaintext)
     }
 
-    /// This fixture's dispatch queue.
-    pub fn dispatch_queue(&self) -> SqsDispatchQueue {
-        SqsDispatchQueue::new(self.clients.sqs.clone(), &self.dispatch_queue_url)
-    }
-
     pub fn path(&self) -> String {
         format!("/stores/{}/events", self.store_id)
     }
@@ -170,11 +153,7 @@ impl Fixture {
 
     /// POSTs through another handler (one with a failing port, say) with this store's key; fails unless the
     /// template grants ingest every AWS action the request took.
-    pub async fn post_with<S, Q>(&self, handler: &Handler<S, Q>, body: &Value) -> (u16, Value)
-    where
-        S: IngestStore + collector_core::ports::AdmissionStore + CustomerErasure + Sync,
-        Q: DispatchQueue + Sync,
-    {
+    pub async fn post_with(&self, handler: &Handler<DynamoTable, SqsDispatchQueue>, body: &Value) -> (u16, Value) {
         self.clients.log.take_iam_actions();
         let answer = read_response(handler.handle(self.json_post(&self.path(), body)).await);
         assert_granted(self, "IngestFunction", "an ingest request");
@@ -186,11 +165,11 @@ impl Fixture {
         self.post_bulk_with(&self.bulk, body).await
     }
 
-    pub async fn post_bulk_with<S, Q>(&self, handler: &bulk_ingest::Handler<S, Q>, body: &Value) -> (u16, Value)
-    where
-        S: IngestStore + collector_core::ports::AdmissionStore + Sync,
-        Q: DispatchQueue + Sync,
-    {
+    pub async fn post_bulk_with(
+        &self,
+        handler: &bulk_ingest::Handler<DynamoTable, SqsDispatchQueue>,
+        body: &Value,
+    ) -> (u16, Value) {
         self.clients.log.take_iam_actions();
         let answer = read_response(
             handler
@@ -201,34 +180,26 @@ impl Fixture {
         answer
     }
 
-    /// A bulk handler over the same store and clock with other ports.
-    pub fn bulk_handler_with<S, Q>(&self, store: S, queue: Q) -> bulk_ingest::Handler<S, Q>
-    where
-        S: IngestStore + collector_core::ports::AdmissionStore + Sync,
-        Q: DispatchQueue + Sync,
-    {
-        bulk_ingest::Handler::from(IngestDeps::new(
-            store,
-            queue,
-            Box::new(self.clock.clone()),
-            Box::new(RandomIds),
-            IngestConfig::default(),
-        ))
+    /// A fresh ingest function instance over this fixture's table and clock, enqueueing to `queue_url`
+    /// (one that does not exist, say), built as production builds it.
+    pub fn handler_on(&self, queue_url: &str) -> Handler<DynamoTable, SqsDispatchQueue> {
+        Handler::from(self.deps_on("IngestFunction", queue_url))
     }
 
-    /// A handler over the same store and clock with other ports.
-    pub fn handler_with<S, Q>(&self, store: S, queue: Q) -> Handler<S, Q>
-    where
-        S: IngestStore + collector_core::ports::AdmissionStore + Sync,
-        Q: DispatchQueue + Sync,
-    {
-        Handler::from(IngestDeps::new(
-            store,
-            queue,
-            Box::new(self.clock.clone()),
-            Box::new(RandomIds),
-            IngestConfig::default(),
-        ))
+    /// [`Fixture::handler_on`] for bulk ingest.
+    pub fn bulk_handler_on(&self, queue_url: &str) -> bulk_ingest::Handler<DynamoTable, SqsDispatchQueue> {
+        bulk_ingest::Handler::from(self.deps_on("BulkIngestFunction", queue_url))
+    }
+
+    fn deps_on(&self, logical: &str, queue_url: &str) -> IngestDeps<DynamoTable, SqsDispatchQueue> {
+        let place = (self.table_name.as_str(), queue_url);
+        ingest_deps(
+            &self.clients.config,
+            logical,
+            place,
+            &IngestConfig::default(),
+            &self.clock,
+        )
     }
 
     pub async fn event(&self, response: &Value) -> StoredEvent {
@@ -297,171 +268,6 @@ pub async fn create_queue(clients: &Clients, name: &str) -> String {
         .expect("queue created")
         .queue_url
         .expect("a queue URL")
-}
-
-/// Where the injected crash happens relative to the commit.
-#[derive(Clone, Copy)]
-pub enum Crash {
-    /// The commit request never reaches the table.
-    BeforeCommit,
-    /// The commit lands, then the process dies before it can answer.
-    AfterCommit,
-}
-
-/// The real table behind a seam: keys always come from `keys`; events and customers from `data` (the real
-/// table, or one that does not exist); the next `crashes` commits (of events named `only`, when set) crash
-/// at `at`.
-pub struct FaultyStore {
-    keys: DynamoTable,
-    data: DynamoTable,
-    at: Crash,
-    crashes: AtomicUsize,
-    only: Option<String>,
-}
-
-impl FaultyStore {
-    pub fn crashing(table: &DynamoTable, at: Crash) -> Self {
-        Self {
-            keys: table.clone(),
-            data: table.clone(),
-            at,
-            crashes: AtomicUsize::new(1),
-            only: None,
-        }
-    }
-
-    /// Crashes the first commit of the event named `event_name`, before it reaches the table.
-    pub fn crashing_event(table: &DynamoTable, event_name: &str) -> Self {
-        Self {
-            only: Some(event_name.to_owned()),
-            ..Self::crashing(table, Crash::BeforeCommit)
-        }
-    }
-
-    pub fn missing_table(table: &DynamoTable, client: aws_sdk_dynamodb::Client) -> Self {
-        Self {
-            data: DynamoTable::new(client, "no-such-table"),
-            crashes: AtomicUsize::new(0),
-            ..Self::crashing(table, Crash::BeforeCommit)
-        }
-    }
-}
-
-fn crash() -> StoreError {
-    StoreError {
-        operation: "commit event",
-        kind: ErrorKind::Transient,
-        message: "injected crash".into(),
-    }
-}
-
-impl AdmissionStore for FaultyStore {
-    async fn find_api_key(&self, key_hash: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
-        self.keys.find_api_key(key_hash).await
-    }
-
-    async fn store_settings(&self, store: &StoreId) -> Result<StoreSettings, StoreError> {
-        self.keys.store_settings(store).await
-    }
-
-    async fn take_permits(
-        &self,
-        store: &StoreId,
-        window: i64,
-        permits: u32,
-        limit: u32,
-    ) -> Result<Permits, StoreError> {
-        self.keys.take_permits(store, window, permits, limit).await
-    }
-}
-
-impl IngestStore for FaultyStore {
-    async fn prefetch(
-        &self,
-        store: &StoreId,
-        unique_id: Option<&str>,
-        customer: &CustomerInput,
-    ) -> Result<Prefetched, StoreError> {
-        self.data.prefetch(store, unique_id, customer).await
-    }
-
-    async fn prefetch_many(
-        &self,
-        store: &StoreId,
-        requests: &[(Option<&str>, &CustomerInput)],
-    ) -> Result<Vec<Prefetched>, StoreError> {
-        self.data.prefetch_many(store, requests).await
-    }
-
-    async fn customers(
-        &self,
-        store: &StoreId,
-        ids: &[CustomerId],
-    ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
-        self.data.customers(store, ids).await
-    }
-
-    async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
-        self.data.customer(store, id).await
-    }
-
-    async fn order(&self, store: &StoreId, external_order_id: &str) -> Result<Option<Order>, StoreError> {
-        self.data.order(store, external_order_id).await
-    }
-
-    async fn entity_state(
-        &self,
-        store: &StoreId,
-        entity_type: EntityType,
-        entity_id: &str,
-    ) -> Result<Option<EntityState>, StoreError> {
-        self.data.entity_state(store, entity_type, entity_id).await
-    }
-
-    async fn stored_event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
-        self.data.stored_event(store, id).await
-    }
-
-    async fn event_by_unique_id(&self, store: &StoreId, unique_id: &str) -> Result<Option<StoredEvent>, StoreError> {
-        self.data.event_by_unique_id(store, unique_id).await
-    }
-
-    async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
-        let selected = self.only.as_ref().is_none_or(|name| *name == commit.event.event_name);
-        let crashing = selected
-            && self
-                .crashes
-                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                .is_ok();
-        match (crashing, self.at) {
-            (false, _) => self.data.commit(commit).await,
-            (true, Crash::BeforeCommit) => Err(crash()),
-            (true, Crash::AfterCommit) => {
-                self.data.commit(commit).await?;
-                Err(crash())
-            }
-        }
-    }
-}
-
-impl CustomerErasure for FaultyStore {
-    async fn identifier_owner(
-        &self,
-        store: &StoreId,
-        kind: Identifier,
-        value: &str,
-    ) -> Result<Option<CustomerId>, StoreError> {
-        self.data.identifier_owner(store, kind, value).await
-    }
-
-    async fn erase_customer(
-        &self,
-        store: &StoreId,
-        customer: &CustomerId,
-        budget: usize,
-    ) -> Result<Erasure, StoreError> {
-        self.data.erase_customer(store, customer, budget).await
-    }
 }
 
 /// Fails unless `template.yaml` grants the function resource `function` (`DispatchFunction`) every IAM

@@ -2,7 +2,7 @@
 
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::erasure::customer_ref;
-use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore};
+use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue};
 use collector_core::service::erasure::erase_customer;
 use collector_http::auth::{authorize, Tenant};
 use collector_http::body::query_parameter;
@@ -16,7 +16,7 @@ use super::Handler;
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + AdmissionStore + CustomerErasure + Sync,
+    S: AdmissionStore + CustomerErasure + Sync,
     Q: DispatchQueue + Sync,
 {
     /// 200 with what was removed; 202 when a very large customer needs another call; 404 for a customer the

@@ -12,7 +12,7 @@ use collector_core::domain::event::StoredEvent;
 use collector_core::domain::ids::{EventId, StoreId};
 use collector_core::domain::limits::MAX_EVENT_BODY_BYTES;
 use collector_core::domain::validation::Pointer;
-use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, IngestStore, StoreError};
+use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, EventReads, IngestStore, StoreError};
 use collector_core::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
 use collector_http::auth::{authorize, Caller, Tenant};
 use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestDeps, Reply};
@@ -62,7 +62,7 @@ impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
 
 impl<S, Q> Handler<S, Q>
 where
-    S: IngestStore + AdmissionStore + CustomerErasure + Sync,
+    S: IngestStore + EventReads + AdmissionStore + CustomerErasure + Sync,
     Q: DispatchQueue + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
@@ -198,7 +198,7 @@ where
     }
 }
 
-impl<S: IngestStore + Sync, Q> Handler<S, Q> {
+impl<S: EventReads + Sync, Q> Handler<S, Q> {
     /// The entity event named by our `eventId` or, failing that, by the `id` its client sent (the latest one
     /// with that id). Only the store's own entity events are found.
     async fn find_entity_event(&self, store: &StoreId, id: &str) -> Result<Option<StoredEvent>, StoreError> {

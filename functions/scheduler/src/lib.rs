@@ -1,7 +1,7 @@
 //! The scheduler function, ticked every minute by an EventBridge rule: the recovery sweep, then the
 //! notification jobs that are due (each slot run once, see `collector_core::service::job_runs`).
 
-use collector_core::ports::{AdmissionStore, Clock, DispatchQueue, JobSchedule, PendingEvents, StoreError};
+use collector_core::ports::{AdmissionStore, Clock, DispatchQueue, JobSchedule, JobStore, PendingEvents, StoreError};
 use collector_core::service::job_runs::{run_due_jobs, JobRunner, TickConfig, TickReport};
 use collector_core::service::sweep::{sweep, SweepConfig, SweepReport};
 
@@ -35,7 +35,7 @@ pub struct Tick {
 
 impl<S, Q, R> Handler<S, Q, R>
 where
-    S: PendingEvents + JobSchedule + AdmissionStore + Sync,
+    S: PendingEvents + JobSchedule + JobStore + AdmissionStore + Sync,
     Q: DispatchQueue + Sync,
     R: JobRunner + Sync,
 {

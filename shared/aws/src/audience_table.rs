@@ -1,6 +1,6 @@
 //! DynamoDB: what notification jobs read (projections, viewers, carts) and the frequency cap records.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::{DateTime, Utc};
@@ -9,6 +9,7 @@ use super::dynamo::{key, DynamoTable};
 use super::errors::permanent;
 use super::keys;
 use collector_core::domain::activity::{Cart, ProductView};
+use collector_core::domain::customer::Customer;
 use collector_core::domain::entity_state::EntityState;
 use collector_core::domain::ids::{CustomerId, StoreId};
 use collector_core::domain::job::Notification;
@@ -16,6 +17,10 @@ use collector_core::domain::subscription::EntityType;
 use collector_core::ports::{AudienceStore, StoreError};
 
 impl AudienceStore for DynamoTable {
+    async fn profiles(&self, store: &StoreId, ids: &[CustomerId]) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        self.customers_by_id(store, ids).await
+    }
+
     async fn entities(&self, store: &StoreId, entity_type: EntityType) -> Result<Vec<EntityState>, StoreError> {
         self.entity_states(store, entity_type).await
     }

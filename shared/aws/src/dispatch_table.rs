@@ -354,6 +354,20 @@ impl SubscriptionStore for DynamoTable {
 }
 
 impl DispatchStore for DynamoTable {
+    async fn subscriptions_of(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
+        SubscriptionStore::subscriptions(self, store).await
+    }
+
+    async fn deactivate(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.deactivate_subscription(store, id, reason, now).await.map(drop)
+    }
+
     async fn dispatch_states(&self, events: &[EventRef]) -> Result<Vec<Option<DispatchState>>, StoreError> {
         // A batched read rejects a key named twice: the same event can be in a batch twice.
         let unique: HashSet<&EventRef> = events.iter().collect();

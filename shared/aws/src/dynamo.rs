@@ -21,7 +21,7 @@ use collector_core::domain::identity::{Identifier, IdentityLookup};
 use collector_core::domain::ids::{CustomerId, EventId, StoreId};
 use collector_core::domain::order::Order;
 use collector_core::domain::subscription::EntityType;
-use collector_core::ports::{Commit, CommitOutcome, CustomerWrite, IngestStore, Prefetched, StoreError};
+use collector_core::ports::{Commit, CommitOutcome, CustomerWrite, EventReads, IngestStore, Prefetched, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -342,6 +342,23 @@ impl DynamoTable {
             .transpose()
     }
 
+    /// Customers by id, batched; ids not found are absent from the map.
+    pub(crate) async fn customers_by_id(
+        &self,
+        store: &StoreId,
+        ids: &[CustomerId],
+    ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        let batch = ids.iter().map(|id| key(keys::customer(store, id))).collect();
+        self.batch_get("get customers", batch)
+            .await?
+            .into_iter()
+            .map(|item| from_item::<Customer>("customer item", item).map(|c| (c.customer_id.clone(), c)))
+            .collect()
+    }
+
     /// Whether the event still carries the pending-dispatch marker.
     pub async fn is_pending(&self, store: &StoreId, id: &EventId) -> Result<bool, StoreError> {
         let item = self.get("get event", keys::event(store, id)).await?;
@@ -414,15 +431,7 @@ impl IngestStore for DynamoTable {
         store: &StoreId,
         ids: &[CustomerId],
     ) -> Result<HashMap<CustomerId, Customer>, StoreError> {
-        let mut ids = ids.to_vec();
-        ids.sort_unstable();
-        ids.dedup();
-        let batch = ids.iter().map(|id| key(keys::customer(store, id))).collect();
-        self.batch_get("get customers", batch)
-            .await?
-            .into_iter()
-            .map(|item| from_item::<Customer>("customer item", item).map(|c| (c.customer_id.clone(), c)))
-            .collect()
+        self.customers_by_id(store, ids).await
     }
 
     async fn customer(&self, store: &StoreId, id: &CustomerId) -> Result<Option<Customer>, StoreError> {
@@ -446,18 +455,6 @@ impl IngestStore for DynamoTable {
         entity_id: &str,
     ) -> Result<Option<EntityState>, StoreError> {
         self.read_entity_state(store, entity_type, entity_id).await
-    }
-
-    async fn stored_event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
-        self.event(store, id).await
-    }
-
-    async fn event_by_unique_id(&self, store: &StoreId, unique_id: &str) -> Result<Option<StoredEvent>, StoreError> {
-        let Some(item) = self.get("get dedupe", keys::dedupe(store, unique_id)).await? else {
-            return Ok(None);
-        };
-        let record: DedupeRecord = from_item("dedupe item", item)?;
-        self.event(store, &record.event_id).await
     }
 
     async fn commit(&self, commit: &Commit) -> Result<CommitOutcome, StoreError> {
@@ -563,5 +560,19 @@ impl IngestStore for DynamoTable {
         } else {
             Err(sdk_error(OP, error))
         }
+    }
+}
+
+impl EventReads for DynamoTable {
+    async fn stored_event(&self, store: &StoreId, id: &EventId) -> Result<Option<StoredEvent>, StoreError> {
+        self.event(store, id).await
+    }
+
+    async fn event_by_unique_id(&self, store: &StoreId, unique_id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let Some(item) = self.get("get dedupe", keys::dedupe(store, unique_id)).await? else {
+            return Ok(None);
+        };
+        let record: DedupeRecord = from_item("dedupe item", item)?;
+        self.event(store, &record.event_id).await
     }
 }

@@ -97,7 +97,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
 
     let stores: HashSet<StoreId> = found.iter().flatten().map(|s| s.event.store_id.clone()).collect();
     let stores: Vec<StoreId> = stores.into_iter().collect();
-    let listed = join_all(stores.iter().map(|s| store.subscriptions(s))).await;
+    let listed = join_all(stores.iter().map(|s| store.subscriptions_of(s))).await;
     let mut subscriptions: HashMap<StoreId, Vec<Subscription>> = HashMap::new();
     for (store_id, listed) in stores.into_iter().zip(listed) {
         match listed {
@@ -237,7 +237,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     }
     let deactivations = deactivate
         .iter()
-        .map(|((store_id, id), reason)| store.deactivate_subscription(store_id, id, reason, now));
+        .map(|((store_id, id), reason)| store.deactivate(store_id, id, reason, now));
     for (((_, id), reason), done) in deactivate.iter().zip(join_all(deactivations).await) {
         match done {
             Ok(_) => tracing::warn!(subscription_id = %id, reason, "subscription deactivated"),

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::ids::StoreId;
 use crate::domain::job::{Job, JobRun};
-use crate::ports::{AdmissionStore, Claim, Clock, DueJob, ErrorKind, JobSchedule, StoreError};
+use crate::ports::{AdmissionStore, Claim, Clock, DueJob, ErrorKind, JobSchedule, JobStore, StoreError};
 
 /// Attempts at recording a run's end before the tick gives up (the SDK's own retries come on top).
 const FINISH_ATTEMPTS: u32 = 6;
@@ -62,7 +62,7 @@ pub struct TickReport {
 }
 
 /// One scheduler tick.
-pub async fn run_due_jobs<S: JobSchedule + AdmissionStore + Sync, R: JobRunner + Sync>(
+pub async fn run_due_jobs<S: JobSchedule + JobStore + AdmissionStore + Sync, R: JobRunner + Sync>(
     store: &S,
     runner: &R,
     clock: &dyn Clock,
@@ -89,7 +89,7 @@ pub async fn run_due_jobs<S: JobSchedule + AdmissionStore + Sync, R: JobRunner +
 }
 
 /// Runs the latest slot of a due job at or before `now`, once. `Ok(false)` when it did not run here.
-async fn run_slot<S: JobSchedule + AdmissionStore + Sync, R: JobRunner + Sync>(
+async fn run_slot<S: JobSchedule + JobStore + AdmissionStore + Sync, R: JobRunner + Sync>(
     store: &S,
     runner: &R,
     clock: &dyn Clock,

@@ -119,7 +119,7 @@ impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
             return Ok(outcome);
         }
         let ids: Vec<CustomerId> = picks.iter().map(|(c, _)| c.clone()).collect();
-        let customers = self.store.customers(store, &ids).await?;
+        let customers = self.store.profiles(store, &ids).await?;
         let mut catalogue = by_product(self.store.entities(store, EntityType::Product).await?);
         catalogue.extend(by_product(
             self.store.entities(store, EntityType::VariantProduct).await?,
