@@ -12,6 +12,7 @@ use collector_http::auth::{Admission, Tenant};
 use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestDeps};
 use collector_http::openapi::BulkResponse;
 use collector_http::routes::{route_path, Routes};
+use collector_http::runtime::HttpHandler;
 use collector_http::Problem;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -33,6 +34,16 @@ impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
     fn from(mut deps: IngestDeps<S, Q>) -> Self {
         deps.admission = Admission::weighted(BULK_WEIGHT);
         Self(deps)
+    }
+}
+
+impl<S, Q> HttpHandler for Handler<S, Q>
+where
+    S: IngestStore + AdmissionStore + Sync,
+    Q: DispatchQueue + Sync,
+{
+    async fn handle(&self, request: Request) -> Response<Body> {
+        Handler::handle(self, request).await
     }
 }
 

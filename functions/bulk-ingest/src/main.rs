@@ -1,22 +1,16 @@
 //! Wiring only: logging, configuration from the environment, clients built once, then the runtime loop.
 //! Bulk ingest is put together as single ingest is (`ingest::wiring`).
 
-use std::convert::Infallible;
-
 use bulk_ingest::Handler;
 use collector_aws::aws_config;
 use collector_core::config::ProcessEnv;
+use collector_http::runtime::serve;
 use ingest::wiring::{build, Config};
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env(&ProcessEnv)?;
-    let handler = Handler::from(build(&aws_config().await, &config));
-    let handler = &handler;
-    run(service_fn(move |request: Request| async move {
-        Ok::<_, Infallible>(handler.handle(request).await)
-    }))
-    .await
+    serve(Handler::from(build(&aws_config().await, &config))).await
 }

@@ -19,6 +19,7 @@ use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestD
 use collector_http::openapi::{EsputnikResponse, IngestResponse};
 use collector_http::request_scope::note_event;
 use collector_http::routes::{route_path, Routes};
+use collector_http::runtime::HttpHandler;
 use collector_http::Problem;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -57,6 +58,16 @@ pub struct Handler<S, Q>(IngestDeps<S, Q>);
 impl<S, Q> From<IngestDeps<S, Q>> for Handler<S, Q> {
     fn from(deps: IngestDeps<S, Q>) -> Self {
         Self(deps)
+    }
+}
+
+impl<S, Q> HttpHandler for Handler<S, Q>
+where
+    S: IngestStore + EventReads + AdmissionStore + CustomerErasure + Sync,
+    Q: DispatchQueue + Sync,
+{
+    async fn handle(&self, request: Request) -> Response<Body> {
+        Handler::handle(self, request).await
     }
 }
 

@@ -14,6 +14,7 @@ use collector_http::auth::{authorize, Tenant};
 use collector_http::edge::{json_body, respond_reply, JobDeps, Reply};
 use collector_http::job_view::JobView;
 use collector_http::routes::{route_path, Routes};
+use collector_http::runtime::HttpHandler;
 use collector_http::Problem;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -52,6 +53,12 @@ pub struct Handler<S>(JobDeps<S>);
 impl<S> From<JobDeps<S>> for Handler<S> {
     fn from(deps: JobDeps<S>) -> Self {
         Self(deps)
+    }
+}
+
+impl<S: JobStore + AdmissionStore + Sync> HttpHandler for Handler<S> {
+    async fn handle(&self, request: Request) -> Response<Body> {
+        Handler::handle(self, request).await
     }
 }
 

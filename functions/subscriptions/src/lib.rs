@@ -11,6 +11,7 @@ use collector_core::service::subscriptions::{self, Saved, SubscriptionError, Sub
 use collector_http::auth::{authorize, Tenant};
 use collector_http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
 use collector_http::routes::{route_path, Routes};
+use collector_http::runtime::HttpHandler;
 use collector_http::subscription_view::{DeliveryView, SubscriptionView};
 use collector_http::Problem;
 use lambda_http::http::StatusCode;
@@ -28,6 +29,16 @@ pub struct Handler<S, B>(SubscriptionDeps<S, B>);
 impl<S, B> From<SubscriptionDeps<S, B>> for Handler<S, B> {
     fn from(deps: SubscriptionDeps<S, B>) -> Self {
         Self(deps)
+    }
+}
+
+impl<S, B> HttpHandler for Handler<S, B>
+where
+    S: SubscriptionStore + AdmissionStore + Sync,
+    B: SecretBox + Sync,
+{
+    async fn handle(&self, request: Request) -> Response<Body> {
+        Handler::handle(self, request).await
     }
 }
 

@@ -6,6 +6,7 @@ pub mod activity_table;
 pub mod admin_table;
 pub mod admission_table;
 pub mod audience_table;
+pub mod batches;
 pub mod dispatch_table;
 pub mod dynamo;
 pub mod entity_table;

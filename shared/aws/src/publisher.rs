@@ -3,14 +3,17 @@
 //! kept for the life of the function.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Mutex;
 
 use aws_config::SdkConfig;
 use aws_sdk_sns::types::{MessageAttributeValue as SnsAttribute, PublishBatchRequestEntry};
 use aws_sdk_sqs::types::{MessageAttributeValue as SqsAttribute, SendMessageBatchRequestEntry};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::error::operation::BuildError;
 use futures::future::join_all;
 
+use super::batches::batches;
 use super::kms::KmsSecretBox;
 use super::webhook::WebhookClient;
 use collector_core::domain::subscription::{AwsAccess, Destination, Subscription};
@@ -36,9 +39,9 @@ const PERMANENT_CODES: [&str; 14] = [
     "EndpointDisabled",
 ];
 
-const MAX_BATCH_ENTRIES: usize = 10;
-const MAX_BATCH_BYTES: usize = 256 * 1024;
 const CONCURRENT_SENDS: usize = 16;
+/// What a delivery's attributes add to its body in a batch call, at most (the batch's byte limit counts both).
+const ATTRIBUTES_BYTES: usize = 256;
 
 fn classify(code: Option<&str>, fallback: &str) -> SendOutcome {
     let code = code.unwrap_or(fallback).to_owned();
@@ -175,36 +178,30 @@ impl AwsPublisher {
         client: &aws_sdk_sqs::Client,
         batch: &[&Delivery<'_>],
     ) -> Vec<SendOutcome> {
-        let fifo = queue_url.ends_with(".fifo");
-        let entries: Result<Vec<_>, _> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let mut entry = SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(d.body)
-                    .set_message_attributes(Some(sqs_attributes(d.attributes)));
-                if fifo {
-                    entry = entry
-                        .message_group_id(d.subscription.store_id.as_str())
-                        .message_deduplication_id(d.message_id);
-                }
-                entry.build()
-            })
-            .collect();
-        let Ok(entries) = entries else {
-            return vec![SendOutcome::Permanent("InvalidMessage".to_owned()); batch.len()];
+        let entry = |id: String, d: &Delivery<'_>, fifo: Option<(&str, &str)>| {
+            let entry = SendMessageBatchRequestEntry::builder()
+                .id(id)
+                .message_body(d.body)
+                .set_message_attributes(Some(sqs_attributes(d.attributes)));
+            match fifo {
+                Some((group, dedupe)) => entry.message_group_id(group).message_deduplication_id(dedupe),
+                None => entry,
+            }
+            .build()
         };
-        match client
-            .send_message_batch()
-            .queue_url(queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-        {
-            Ok(output) => batch_outcomes(batch.len(), output.failed().iter().map(|f| (f.id(), f.code()))),
-            Err(error) => vec![classify(error.code(), error_kind(&error)); batch.len()],
-        }
+        send_batch(batch, queue_url.ends_with(".fifo"), entry, |entries| async move {
+            match client
+                .send_message_batch()
+                .queue_url(queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+            {
+                Ok(output) => Ok(failed(output.failed().iter().map(|f| (f.id(), f.code())))),
+                Err(error) => Err(classify(error.code(), error_kind(&error))),
+            }
+        })
+        .await
     }
 
     async fn send_sns(
@@ -213,36 +210,25 @@ impl AwsPublisher {
         client: &aws_sdk_sns::Client,
         batch: &[&Delivery<'_>],
     ) -> Vec<SendOutcome> {
-        let fifo = topic_arn.ends_with(".fifo");
-        let entries: Result<Vec<_>, _> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let mut entry = PublishBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message(d.body)
-                    .set_message_attributes(Some(sns_attributes(d.attributes)));
-                if fifo {
-                    entry = entry
-                        .message_group_id(d.subscription.store_id.as_str())
-                        .message_deduplication_id(d.message_id);
-                }
-                entry.build()
-            })
-            .collect();
-        let Ok(entries) = entries else {
-            return vec![SendOutcome::Permanent("InvalidMessage".to_owned()); batch.len()];
+        let entry = |id: String, d: &Delivery<'_>, fifo: Option<(&str, &str)>| {
+            let entry = PublishBatchRequestEntry::builder()
+                .id(id)
+                .message(d.body)
+                .set_message_attributes(Some(sns_attributes(d.attributes)));
+            match fifo {
+                Some((group, dedupe)) => entry.message_group_id(group).message_deduplication_id(dedupe),
+                None => entry,
+            }
+            .build()
         };
-        match client
-            .publish_batch()
-            .topic_arn(topic_arn)
-            .set_publish_batch_request_entries(Some(entries))
-            .send()
-            .await
-        {
-            Ok(output) => batch_outcomes(batch.len(), output.failed().iter().map(|f| (f.id(), f.code()))),
-            Err(error) => vec![classify(error.code(), error_kind(&error)); batch.len()],
-        }
+        send_batch(batch, topic_arn.ends_with(".fifo"), entry, |entries| async move {
+            let call = client.publish_batch().topic_arn(topic_arn);
+            match call.set_publish_batch_request_entries(Some(entries)).send().await {
+                Ok(output) => Ok(failed(output.failed().iter().map(|f| (f.id(), f.code())))),
+                Err(error) => Err(classify(error.code(), error_kind(&error))),
+            }
+        })
+        .await
     }
 
     async fn send_webhook(&self, delivery: &Delivery<'_>) -> SendOutcome {
@@ -297,7 +283,8 @@ impl AwsPublisher {
                     Ok(clients) => clients,
                     Err(outcome) => return vec![outcome; group.len()],
                 };
-                for batch in batches(group) {
+                let sizes = group.iter().map(|d| d.body.len() + ATTRIBUTES_BYTES);
+                for batch in batches(sizes).into_iter().map(|range| &group[range]) {
                     let sent = match target {
                         Target::Sqs { .. } => self.send_sqs(queue_url, &clients.0, batch).await,
                         _ => self.send_sns(queue_url, &clients.1, batch).await,
@@ -310,34 +297,48 @@ impl AwsPublisher {
     }
 }
 
-/// The outcomes of a batch call that answered: delivered, except the entries it lists as failed (by the
-/// entry id, which is the index in the batch).
-fn batch_outcomes<'a>(len: usize, failed: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<SendOutcome> {
-    let mut outcomes = vec![SendOutcome::Delivered; len];
-    for (id, code) in failed {
-        if let Some(outcome) = id.parse::<usize>().ok().and_then(|i| outcomes.get_mut(i)) {
-            *outcome = classify(Some(code), "SendFailed");
+/// What SQS's and SNS's batch calls share: one entry per delivery (a FIFO target's grouped by store and
+/// deduplicated by the envelope id), `send` of them all, and one outcome per delivery: delivered, except the
+/// entries the call lists as failed (by entry id, the index in the batch), or all failing as the call did.
+async fn send_batch<E, Sent>(
+    batch: &[&Delivery<'_>],
+    fifo: bool,
+    entry: impl Fn(String, &Delivery<'_>, Option<(&str, &str)>) -> Result<E, BuildError>,
+    send: impl FnOnce(Vec<E>) -> Sent,
+) -> Vec<SendOutcome>
+where
+    Sent: Future<Output = Result<Vec<(usize, SendOutcome)>, SendOutcome>>,
+{
+    let entries: Result<Vec<E>, BuildError> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let fifo = fifo.then(|| (d.subscription.store_id.as_str(), d.message_id));
+            entry(i.to_string(), d, fifo)
+        })
+        .collect();
+    let Ok(entries) = entries else {
+        return vec![SendOutcome::Permanent("InvalidMessage".to_owned()); batch.len()];
+    };
+    match send(entries).await {
+        Ok(failures) => {
+            let mut outcomes = vec![SendOutcome::Delivered; batch.len()];
+            for (i, outcome) in failures {
+                if let Some(slot) = outcomes.get_mut(i) {
+                    *slot = outcome;
+                }
+            }
+            outcomes
         }
+        Err(outcome) => vec![outcome; batch.len()],
     }
-    outcomes
 }
 
-/// Splits a group into batches within the entry and byte limits of one batch call.
-fn batches<'a, 'b>(group: &'a [&'a Delivery<'b>]) -> Vec<&'a [&'a Delivery<'b>]> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, delivery) in group.iter().enumerate() {
-        let size = delivery.body.len() + 256;
-        if i > start && (i - start == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES) {
-            out.push(&group[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += size;
-    }
-    if start < group.len() {
-        out.push(&group[start..]);
-    }
-    out
+/// The entries a batch call lists as failed, by their index, with how each failed.
+fn failed<'a>(entries: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<(usize, SendOutcome)> {
+    entries
+        .filter_map(|(id, code)| Some((id.parse().ok()?, classify(Some(code), "SendFailed"))))
+        .collect()
 }
 
 fn error_kind<E, R>(error: &aws_smithy_runtime_api::client::result::SdkError<E, R>) -> &'static str {

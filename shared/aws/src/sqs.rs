@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
+use super::batches::batches;
 use super::errors::{permanent, sdk_error};
 use collector_core::domain::event::EventRef;
 use collector_core::domain::trace::{TraceContext, TRACEPARENT};
@@ -38,9 +39,6 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, StoreError> {
         .map_err(|e| permanent("enqueue", e))
 }
 
-/// SQS's limits on one `SendMessageBatch`: entries, and bytes of all bodies together.
-const MAX_BATCH_ENTRIES: usize = 10;
-const MAX_BATCH_BYTES: usize = 256 * 1024;
 /// Sends of entries that failed in a batch, before giving up on them (they stay pending for the sweep).
 const BATCH_ATTEMPTS: usize = 4;
 
@@ -62,24 +60,6 @@ fn body(event: &EventRef) -> Result<String, StoreError> {
     serde_json::to_string(event).map_err(|e| permanent("enqueue", e))
 }
 
-/// Splits bodies into batches within SQS's entry and byte limits.
-fn batches(bodies: &[String]) -> Vec<std::ops::Range<usize>> {
-    let mut ranges = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, body) in bodies.iter().enumerate() {
-        let full = i - start == MAX_BATCH_ENTRIES || bytes + body.len() > MAX_BATCH_BYTES;
-        if full && i > start {
-            ranges.push(start..i);
-            (start, bytes) = (i, 0);
-        }
-        bytes += body.len();
-    }
-    if start < bodies.len() {
-        ranges.push(start..bodies.len());
-    }
-    ranges
-}
-
 impl DispatchQueue for SqsDispatchQueue {
     async fn enqueue(&self, event: &EventRef, trace: Option<&TraceContext>) -> Result<(), StoreError> {
         self.client
@@ -96,7 +76,7 @@ impl DispatchQueue for SqsDispatchQueue {
     async fn enqueue_many(&self, events: &[EventRef], trace: Option<&TraceContext>) -> Result<(), StoreError> {
         let bodies = events.iter().map(body).collect::<Result<Vec<_>, _>>()?;
         let mut unsent = 0;
-        for range in batches(&bodies) {
+        for range in batches(bodies.iter().map(String::len)) {
             let mut pending: Vec<usize> = range.collect();
             for attempt in 0..BATCH_ATTEMPTS {
                 if attempt > 0 {
@@ -156,19 +136,5 @@ impl MessageVisibility for SqsDispatchQueue {
             .await
             .map_err(|e| sdk_error("change visibility", e))?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn when_bodies_are_many_or_large_should_split_within_sqs_limits() {
-        let small = vec!["x".repeat(10); 25];
-        assert_eq!(batches(&small), vec![0..10, 10..20, 20..25]);
-        let large = vec!["x".repeat(100 * 1024); 5];
-        assert_eq!(batches(&large), vec![0..2, 2..4, 4..5]);
-        assert!(batches(&[]).is_empty());
     }
 }

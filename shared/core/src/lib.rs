@@ -7,3 +7,5 @@ pub mod domain;
 pub mod fuzzing;
 pub mod ports;
 pub mod service;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;

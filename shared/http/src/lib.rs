@@ -12,6 +12,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod request_scope;
 pub mod routes;
+pub mod runtime;
 pub mod subscription_view;
 
 pub use problem::{json_response, Problem, ProblemDetails};

@@ -49,11 +49,27 @@ pub struct DispatchCounts {
     pub rejected: usize,
 }
 
-/// A message that goes to a subscription in this call.
+/// A message that goes to a subscription in this call, for the slot `slot`.
 struct Planned<'a> {
-    item: usize,
+    slot: usize,
     message: Outbound,
     subscription: &'a Subscription,
+}
+
+/// One message of the batch as dispatch works through it.
+struct Slot<'a> {
+    item: &'a DispatchItem,
+    /// The event as read, with what was delivered of it; `None` once there is nothing to do for it (it does
+    /// not exist, its store's subscriptions could not be read, or it copies an earlier slot).
+    state: Option<DispatchState>,
+    /// An earlier slot of the batch for the same event (a redelivery, a sweep's re-enqueue): this one takes
+    /// its outcome.
+    copy_of: Option<usize>,
+    /// This call's attempts, for the ledger.
+    entries: Vec<LedgerEntry>,
+    /// Whether a delivery failed in a way worth retrying.
+    transient: bool,
+    outcome: ItemOutcome,
 }
 
 /// Dispatches a batch of messages in a fixed number of round trips whatever its size: one batched read of
@@ -67,61 +83,23 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     now: DateTime<Utc>,
     jitter: f64,
 ) -> (Vec<ItemOutcome>, DispatchCounts) {
-    let mut outcomes = vec![ItemOutcome::Done; items.len()];
-    // A message for an event already in the batch (a redelivery, a sweep's re-enqueue) shares its outcome.
-    let first_of: Vec<usize> = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| {
-            items[..i]
-                .iter()
-                .position(|other| other.event == item.event)
-                .unwrap_or(i)
-        })
-        .collect();
     let refs: Vec<EventRef> = items.iter().map(|item| item.event.clone()).collect();
-    let mut found: Vec<Option<DispatchState>> = match store.dispatch_states(&refs).await {
+    let states = match store.dispatch_states(&refs).await {
         Ok(states) => states,
         Err(error) => {
             tracing::error!(%error, "reading the events failed");
             return (vec![ItemOutcome::Failed; items.len()], DispatchCounts::default());
         }
     };
-    for (i, state) in found.iter_mut().enumerate() {
-        if first_of[i] != i {
-            *state = None;
-        } else if state.is_none() {
-            tracing::warn!(event_id = %items[i].event.event_id, "dispatch message for an event that does not exist; dropped");
-        }
-    }
-
-    let stores: HashSet<StoreId> = found.iter().flatten().map(|s| s.event.store_id.clone()).collect();
-    let stores: Vec<StoreId> = stores.into_iter().collect();
-    let listed = join_all(stores.iter().map(|s| store.subscriptions_of(s))).await;
-    let mut subscriptions: HashMap<StoreId, Vec<Subscription>> = HashMap::new();
-    for (store_id, listed) in stores.into_iter().zip(listed) {
-        match listed {
-            Ok(list) => {
-                subscriptions.insert(store_id, list);
-            }
-            Err(error) => {
-                tracing::error!(%store_id, %error, "reading subscriptions failed");
-                for (i, state) in found.iter_mut().enumerate() {
-                    if state.as_ref().is_some_and(|s| s.event.store_id == store_id) {
-                        outcomes[i] = ItemOutcome::Failed;
-                        *state = None;
-                    }
-                }
-            }
-        }
-    }
-
-    let planned = plan(&found, &subscriptions);
-    let customers = customer_profiles(store, &found, &planned).await;
+    let mut slots = slots(items, states);
+    let subscriptions = subscriptions_of(store, &mut slots).await;
+    let planned = plan(&slots, &subscriptions);
+    let customers = customer_profiles(store, &slots, &planned).await;
     let bodies: Vec<(String, MessageAttributes)> = planned
         .iter()
         .map(|p| {
-            let event = &found[p.item].as_ref().expect("planned events exist").event;
+            let slot = &slots[p.slot];
+            let event = &slot.state.as_ref().expect("planned events exist").event;
             let customer = event
                 .customer_id
                 .as_ref()
@@ -133,7 +111,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
                 entity_type: body.entity_type.to_owned(),
                 operation: body.operation.to_owned(),
                 event_name: body.event_name.map(str::to_owned),
-                traceparent: items[p.item].trace.map(|t| t.to_string()),
+                traceparent: slot.item.trace.map(|t| t.to_string()),
             };
             (serde_json::to_string(&body).expect("envelopes serialise"), attributes)
         })
@@ -155,65 +133,46 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     };
 
     let mut counts = DispatchCounts::default();
-    let mut entries: Vec<Vec<LedgerEntry>> = vec![Vec::new(); items.len()];
-    let mut transient = vec![false; items.len()];
     let mut deactivate: HashMap<(StoreId, SubscriptionId), String> = HashMap::new();
     for (p, outcome) in planned.iter().zip(sent) {
-        let (status, error) = match outcome {
-            SendOutcome::Delivered => {
-                counts.delivered += 1;
-                (DeliveryStatus::Delivered, None)
-            }
-            SendOutcome::Transient(code) => {
+        let slot = &mut slots[p.slot];
+        let attempt = attempt_of(outcome, slot.item.receive_count, now);
+        match attempt.status {
+            DeliveryStatus::Delivered => counts.delivered += 1,
+            DeliveryStatus::Failed | DeliveryStatus::Exhausted => {
                 counts.failed += 1;
-                transient[p.item] = true;
-                let status = if items[p.item].receive_count >= MAX_ATTEMPTS {
-                    DeliveryStatus::Exhausted
-                } else {
-                    DeliveryStatus::Failed
-                };
-                (status, Some(code))
+                slot.transient = true;
             }
-            SendOutcome::Permanent(code) => {
+            DeliveryStatus::Rejected => {
                 counts.rejected += 1;
                 let s = p.subscription;
+                let code = attempt.error.as_deref().unwrap_or_default();
                 let reason = format!(
                     "the {} destination refused delivery permanently ({code})",
                     s.destination.type_name()
                 );
                 deactivate.insert((s.store_id.clone(), s.subscription_id.clone()), reason);
-                (DeliveryStatus::Rejected, Some(code))
             }
-        };
-        entries[p.item].push(LedgerEntry {
+        }
+        slot.entries.push(LedgerEntry {
             subscription_id: p.subscription.subscription_id.clone(),
             message_id: p.message.id.clone(),
             message_type: p.message.type_name(),
-            attempt: Attempt { status, at: now, error },
+            attempt,
         });
     }
 
     let mut records = Vec::new();
     let mut recorded = Vec::new();
-    for (i, (state, entries)) in found.iter().zip(entries).enumerate() {
-        let Some(state) = state else { continue };
-        let retry = transient[i]
-            .then(|| retry_delay(items[i].receive_count, jitter))
-            .flatten();
-        let marker = match retry {
-            Some(delay) => PendingMarker::DueAt(now + chrono::Duration::from_std(delay).unwrap_or_default()),
-            None => PendingMarker::Clear,
-        };
-        outcomes[i] = match (retry, transient[i]) {
-            (Some(delay), _) => ItemOutcome::RetryAfter(delay),
-            (None, true) => ItemOutcome::Failed,
-            (None, false) => ItemOutcome::Done,
-        };
-        if state.pending || !entries.is_empty() {
+    for (i, slot) in slots.iter_mut().enumerate() {
+        let Some(state) = &slot.state else { continue };
+        let (marker, outcome) = settle(slot.item.receive_count, slot.transient, jitter, now);
+        slot.outcome = outcome;
+        if state.pending || !slot.entries.is_empty() {
             records.push(DispatchRecord {
-                event: &items[i].event,
+                event: &slot.item.event,
                 expires_at: state.event.expires_at,
-                entries,
+                entries: std::mem::take(&mut slot.entries),
                 marker,
             });
             recorded.push(i);
@@ -226,13 +185,8 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     };
     for (i, written) in recorded.into_iter().zip(written) {
         if let Err(error) = written {
-            tracing::error!(event_id = %items[i].event.event_id, %error, "recording deliveries failed");
-            outcomes[i] = ItemOutcome::Failed;
-        }
-    }
-    for (i, first) in first_of.into_iter().enumerate() {
-        if first != i {
-            outcomes[i] = outcomes[first].clone();
+            tracing::error!(event_id = %slots[i].item.event.event_id, %error, "recording deliveries failed");
+            slots[i].outcome = ItemOutcome::Failed;
         }
     }
     let deactivations = deactivate
@@ -240,21 +194,73 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         .map(|((store_id, id), reason)| store.deactivate(store_id, id, reason, now));
     for (((_, id), reason), done) in deactivate.iter().zip(join_all(deactivations).await) {
         match done {
-            Ok(_) => tracing::warn!(subscription_id = %id, reason, "subscription deactivated"),
+            Ok(()) => tracing::warn!(subscription_id = %id, reason, "subscription deactivated"),
             Err(error) => tracing::error!(subscription_id = %id, %error, "deactivating the subscription failed"),
         }
     }
+    let outcomes = (0..slots.len())
+        .map(|i| slots[slots[i].copy_of.unwrap_or(i)].outcome.clone())
+        .collect();
     (outcomes, counts)
 }
 
+/// A slot per message, with its event as read; a message for an event an earlier slot has copies that one.
+fn slots(items: &[DispatchItem], states: Vec<Option<DispatchState>>) -> Vec<Slot<'_>> {
+    let mut slots: Vec<Slot<'_>> = Vec::with_capacity(items.len());
+    for (item, state) in items.iter().zip(states) {
+        let copy_of = slots.iter().position(|earlier| earlier.item.event == item.event);
+        if copy_of.is_none() && state.is_none() {
+            tracing::warn!(event_id = %item.event.event_id, "dispatch message for an event that does not exist; dropped");
+        }
+        slots.push(Slot {
+            item,
+            state: state.filter(|_| copy_of.is_none()),
+            copy_of,
+            entries: Vec::new(),
+            transient: false,
+            outcome: ItemOutcome::Done,
+        });
+    }
+    slots
+}
+
+/// The subscriptions of every store in the batch; the slots of a store whose read failed fail.
+async fn subscriptions_of<S: DispatchStore + Sync>(
+    store: &S,
+    slots: &mut [Slot<'_>],
+) -> HashMap<StoreId, Vec<Subscription>> {
+    let stores: HashSet<StoreId> = slots
+        .iter()
+        .filter_map(|slot| slot.state.as_ref())
+        .map(|state| state.event.store_id.clone())
+        .collect();
+    let stores: Vec<StoreId> = stores.into_iter().collect();
+    let listed = join_all(stores.iter().map(|s| store.subscriptions_of(s))).await;
+    let mut subscriptions = HashMap::new();
+    for (store_id, listed) in stores.into_iter().zip(listed) {
+        match listed {
+            Ok(list) => {
+                subscriptions.insert(store_id, list);
+            }
+            Err(error) => {
+                tracing::error!(%store_id, %error, "reading subscriptions failed");
+                for slot in slots.iter_mut() {
+                    if slot.state.as_ref().is_some_and(|s| s.event.store_id == store_id) {
+                        slot.outcome = ItemOutcome::Failed;
+                        slot.state = None;
+                    }
+                }
+            }
+        }
+    }
+    subscriptions
+}
+
 /// Every (outbound message, subscription) pair that matches and is not delivered yet.
-fn plan<'a>(
-    found: &[Option<DispatchState>],
-    subscriptions: &'a HashMap<StoreId, Vec<Subscription>>,
-) -> Vec<Planned<'a>> {
+fn plan<'a>(slots: &[Slot<'_>], subscriptions: &'a HashMap<StoreId, Vec<Subscription>>) -> Vec<Planned<'a>> {
     let mut planned = Vec::new();
-    for (item, state) in found.iter().enumerate() {
-        let Some(state) = state else { continue };
+    for (slot, state) in slots.iter().enumerate() {
+        let Some(state) = &state.state else { continue };
         let Some(subs) = subscriptions.get(&state.event.store_id) else {
             continue;
         };
@@ -269,7 +275,7 @@ fn plan<'a>(
                     .any(|(id, message_id)| *id == subscription.subscription_id && *message_id == message.id);
                 if !delivered {
                     planned.push(Planned {
-                        item,
+                        slot,
                         message: message.clone(),
                         subscription,
                     });
@@ -280,17 +286,44 @@ fn plan<'a>(
     planned
 }
 
+/// The ledger's attempt for how a destination answered, on the message's `receive_count`-th receipt: a
+/// transient failure on the last receipt the queue allows is `Exhausted`.
+fn attempt_of(outcome: SendOutcome, receive_count: u32, now: DateTime<Utc>) -> Attempt {
+    let (status, error) = match outcome {
+        SendOutcome::Delivered => (DeliveryStatus::Delivered, None),
+        SendOutcome::Transient(code) if receive_count >= MAX_ATTEMPTS => (DeliveryStatus::Exhausted, Some(code)),
+        SendOutcome::Transient(code) => (DeliveryStatus::Failed, Some(code)),
+        SendOutcome::Permanent(code) => (DeliveryStatus::Rejected, Some(code)),
+    };
+    Attempt { status, at: now, error }
+}
+
+/// What becomes of an event's marker and its message: settled when nothing failed transiently; else retried
+/// after the schedule's delay while attempts are left, and failed (to the dead-letter queue) when not.
+fn settle(receive_count: u32, transient: bool, jitter: f64, now: DateTime<Utc>) -> (PendingMarker, ItemOutcome) {
+    if !transient {
+        return (PendingMarker::Clear, ItemOutcome::Done);
+    }
+    match retry_delay(receive_count, jitter) {
+        Some(delay) => (
+            PendingMarker::DueAt(now + chrono::Duration::from_std(delay).unwrap_or_default()),
+            ItemOutcome::RetryAfter(delay),
+        ),
+        None => (PendingMarker::Clear, ItemOutcome::Failed),
+    }
+}
+
 /// The current profile of each customer a planned customer message is about, in one batched read.
 async fn customer_profiles<S: DispatchStore + Sync>(
     store: &S,
-    found: &[Option<DispatchState>],
+    slots: &[Slot<'_>],
     planned: &[Planned<'_>],
 ) -> HashMap<(StoreId, CustomerId), Customer> {
     let wanted: Vec<(StoreId, CustomerId)> = planned
         .iter()
         .filter(|p| p.message.is_about_customer())
         .filter_map(|p| {
-            let event = &found[p.item].as_ref()?.event;
+            let event = &slots[p.slot].state.as_ref()?.event;
             Some((event.store_id.clone(), event.customer_id.clone()?))
         })
         .collect();
@@ -303,3 +336,7 @@ async fn customer_profiles<S: DispatchStore + Sync>(
         HashMap::new()
     })
 }
+
+#[cfg(test)]
+#[path = "dispatch_tests.rs"]
+mod tests;

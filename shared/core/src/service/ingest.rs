@@ -2,25 +2,21 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::ingest_plan::{plan_commit, Found, NewEvent, Planned, Resolved};
 use crate::domain::activity::ActivityWrite;
 use crate::domain::custom_event::{CustomEvent, CustomerInput};
 use crate::domain::customer::{Customer, ProfileField};
 use crate::domain::entity_event::EntityChange;
-use crate::domain::entity_state::apply_change;
-use crate::domain::event::{DedupeRecord, EntityRecord, EventRef, IdentityOutcome, StoredEvent};
+use crate::domain::event::{DedupeRecord, EventRef, IdentityOutcome};
 use crate::domain::identity::{
     attach_identifiers, only_identifies, resolve, Identifier, IdentityLookup, MatchedBy, Target,
 };
 use crate::domain::ids::{CustomerId, EventId, StoreId};
-use crate::domain::order::{decide, OrderCommand, OrderDecision};
+use crate::domain::order::OrderCommand;
 use crate::domain::store_settings::{StoreSettings, DEFAULT_RETENTION_DAYS};
-use crate::domain::subscription::{EntityType, Operation};
 use crate::domain::trace::TraceContext;
 use crate::domain::validation::FieldError;
-use crate::ports::{
-    Commit, CommitOutcome, CustomerWrite, DispatchQueue, ErrorKind, IdGenerator, IngestStore, OrderWrite, Prefetched,
-    StoreError,
-};
+use crate::ports::{CommitOutcome, CustomerWrite, DispatchQueue, IdGenerator, IngestStore, Prefetched, StoreError};
 
 /// The ports ingest uses, borrowed for one call, and the call's trace, which goes with what it enqueues.
 pub struct IngestPorts<'a, S, Q> {
@@ -189,160 +185,46 @@ pub async fn store_event<S: IngestStore>(
         }
         let resolved = match &event.customer {
             None => None,
-            Some(input) => {
+            Some(customer) => {
                 let lookup = prefetched.identity;
-                match Box::pin(resolve_customer(
-                    ports,
-                    ids,
-                    store,
-                    input,
-                    &lookup,
-                    claimed_profile,
-                    now,
-                ))
-                .await?
-                {
+                let resolving = resolve_customer(ports, ids, store, customer, &lookup, claimed_profile, now);
+                match Box::pin(resolving).await? {
                     Some(resolved) => Some(resolved),
                     // A claim pointing at a customer that is gone: erased concurrently; resolve again.
                     None => continue,
                 }
             }
         };
-        let customer_id = resolved.as_ref().map(|r| r.customer_id.clone());
-
-        let (order_write, entity) = match input.order {
-            None => (None, None),
-            Some(command) => {
-                let existing = ports.order(store, command.external_order_id()).await?;
-                let Some(customer_id) = &customer_id else {
-                    return Err(IngestError::Invalid(vec![FieldError {
-                        pointer: String::new(),
-                        detail: "an order event needs a customer".to_owned(),
-                    }]));
-                };
-                match decide(command, existing.as_ref(), store, customer_id, now).map_err(IngestError::Invalid)? {
-                    OrderDecision::Ignored(reason) => return Err(IngestError::Ignored(reason)),
-                    // Sent again unchanged: the event is stored, the order and its subscribers are left alone.
-                    OrderDecision::Write {
-                        operation: Operation::Change,
-                        ref changed_fields,
-                        ..
-                    } if changed_fields.is_empty() => (None, None),
-                    OrderDecision::Write {
-                        order,
-                        operation,
-                        changed_fields,
-                        expected_version,
-                    } => {
-                        let entity = EntityRecord {
-                            entity_type: EntityType::Order,
-                            operation,
-                            entity_id: order.external_order_id.clone(),
-                            changed_fields,
-                            state: serde_json::to_value(&order).map_err(|e| IngestError::Store(permanent_error(e)))?,
-                        };
-                        (
-                            Some(OrderWrite {
-                                order: *order,
-                                expected_version,
-                            }),
-                            Some(entity),
-                        )
-                    }
-                }
-            }
+        let order = match input.order {
+            Some(command) => ports.order(store, command.external_order_id()).await?,
+            None => None,
         };
-
-        let (entity, state_write) = match input.entity {
-            None => (entity, None),
-            Some(change) => {
-                let existing = ports.entity_state(store, change.entity_type, &change.entity_id).await?;
-                let (record, write) = apply_change(change, existing.as_ref(), store, customer_id.as_ref(), now);
-                (Some(record), write)
-            }
+        let entity = match input.entity {
+            Some(change) => ports.entity_state(store, change.entity_type, &change.entity_id).await?,
+            None => None,
         };
-        let mut activity = if customer_id.is_some() {
-            input.activity.to_vec()
-        } else {
-            Vec::new()
+        let found = Found {
+            customer: resolved.as_ref(),
+            order: order.as_ref(),
+            entity: entity.as_ref(),
         };
-        if entity.as_ref().is_some_and(|e| e.operation == Operation::Create) {
-            // A new order follows the customer's cart, if one is open.
-            activity.push(ActivityWrite::CloseCart);
-        }
-
-        let event_id = EventId::from_bytes(ids.object_id(now));
-        let expires_at = (now + config.retention).timestamp();
-        let stored = StoredEvent {
-            store_id: store.clone(),
-            event_id: event_id.clone(),
-            event_name: event.event_name.clone(),
-            customer_id: customer_id.clone(),
-            occurred_at: event.event_timestamp.unwrap_or(now),
-            received_at: now,
-            data: event.data.clone(),
-            extra: event.extra.clone(),
-            value: event.value.clone(),
-            value_currency: event.value_currency.clone(),
-            unique_id: event.unique_id.clone(),
-            identity: resolved.as_ref().map(|r| r.identity.clone()),
-            changed_fields: resolved.as_ref().map(|r| r.changed_fields.clone()).unwrap_or_default(),
+        let new = NewEvent {
+            event_id: EventId::from_bytes(ids.object_id(now)),
             payload_hash: payload_hash.clone(),
-            entity,
-            expires_at: Some(expires_at),
         };
-        let dedupe = unique_id.map(|unique_id| DedupeRecord {
-            store_id: store.clone(),
-            unique_id: unique_id.to_owned(),
-            event_id: event_id.clone(),
-            customer_id: customer_id.clone(),
-            payload_hash: payload_hash.clone(),
-            created_at: now,
-            dedupe_until: (now + config.dedupe_window).timestamp(),
-            expires_at,
-        });
-        let (customer_write, claims) = match resolved.as_ref() {
-            Some(r) => (r.write.clone(), r.claims.clone()),
-            None => (None, Vec::new()),
-        };
-        let commit = Commit {
-            event: stored,
-            dedupe,
-            customer: customer_write,
-            claims,
-            now,
-            order: order_write,
-            activity,
-            entity_state: state_write,
-        };
+        let Planned { commit, ingested } = plan_commit(store, &input, found, new, now, config)?;
         match ports.commit(&commit).await? {
             CommitOutcome::Committed => {
-                let ingested = Ingested {
-                    status: IngestStatus::Accepted,
-                    event_id,
-                    customer_id,
-                    matched_by: resolved.as_ref().map(|r| r.identity.matched_by),
-                    customer_created: resolved.as_ref().is_some_and(|r| r.identity.customer_created),
-                };
                 return Ok(Stored {
                     ingested,
                     to_enqueue: Some(commit.event.event_ref()),
-                });
+                })
             }
             CommitOutcome::Duplicate(record) => return duplicate_or_conflict(record, &payload_hash),
             CommitOutcome::Contended => continue,
         }
     }
     Err(IngestError::Contention(MAX_ATTEMPTS))
-}
-
-/// The customer an event is about, resolved, with what the event does to it.
-struct Resolved {
-    customer_id: CustomerId,
-    identity: IdentityOutcome,
-    changed_fields: Vec<String>,
-    claims: Vec<(Identifier, String)>,
-    write: Option<CustomerWrite>,
 }
 
 /// Resolves the event's customer and applies its identifiers and patch. `None` when the customer a claim
@@ -439,10 +321,6 @@ fn identifier_field(kind: Identifier) -> ProfileField {
     }
 }
 
-fn permanent_error(error: impl std::fmt::Display) -> StoreError {
-    StoreError {
-        operation: "order state",
-        kind: ErrorKind::Permanent,
-        message: error.to_string(),
-    }
-}
+#[cfg(test)]
+#[path = "ingest_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod dispatch;
 pub mod erasure;
 pub mod ingest;
+pub mod ingest_plan;
 pub mod job_runs;
 pub mod jobs;
 pub mod notifications;
