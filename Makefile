@@ -148,7 +148,7 @@ store:
 	  test -f .local/stack.env || { echo "no local stack: run 'make run' first (or pass DEPLOYED=1)"; exit 2; }; \
 	  set -a; . ./.local/stack.env; set +a; \
 	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
-	fi; cargo run --quiet -p collector-aws --bin storeadmin -- create-store "$(NAME)"
+	fi; cargo run --quiet -p collector-admin --bin storeadmin -- create-store "$(NAME)"
 
 # Subscriber queues in the stack of `make run`, for trying subscriptions without an AWS CLI.
 queue receive: venv

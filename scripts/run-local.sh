@@ -32,7 +32,7 @@ for p in "$PORT" "$WATCH_PORT" "$MOTO_PORT" "$SENDGRID_PORT"; do
 done
 
 echo "building the functions (the first build takes a few minutes)…"
-cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p jobs -p collector-aws --bins
+cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p jobs -p collector-admin --bins
 
 echo "starting the local AWS (moto) on 127.0.0.1:$MOTO_PORT…"
 start moto "$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1
@@ -60,7 +60,7 @@ TABLE_NAME=$(sed -n 's/^TABLE_NAME=//p' "$STATE/functions.env")
 DISPATCH_QUEUE_URL=$(sed -n 's/^DISPATCH_QUEUE_URL=//p' "$STATE/functions.env")
 
 # Through cargo, which knows where its target directory is (CARGO_TARGET_DIR or not); built above.
-TABLE_NAME="$TABLE_NAME" cargo run --quiet -p collector-aws --bin storeadmin -- create-store "Demo store" \
+TABLE_NAME="$TABLE_NAME" cargo run --quiet -p collector-admin --bin storeadmin -- create-store "Demo store" \
   >"$STATE/demo-store.json"
 read -r STORE_ID API_KEY < <("$VENV/bin/python" -c \
   'import json,sys; d=json.load(open(sys.argv[1])); print(d["storeId"], d["apiKey"])' "$STATE/demo-store.json")

@@ -8,8 +8,8 @@ use collector_core::domain::limits::MAX_BULK_BODY_BYTES;
 use collector_core::domain::rate_limit::BULK_WEIGHT;
 use collector_core::ports::{AdmissionStore, DispatchQueue, IngestStore};
 use collector_core::service::bulk::{event_pointer, ingest_bulk};
-use collector_http::auth::{Admission, Tenant};
-use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestDeps};
+use collector_http::admission::{Admission, Arrival, Tenant};
+use collector_http::edge::{arrival, authorized_json_body, respond, respond_reply, IngestDeps};
 use collector_http::openapi::BulkResponse;
 use collector_http::routes::{route_path, Routes};
 use collector_http::runtime::HttpHandler;
@@ -54,28 +54,23 @@ where
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let arrival = arrival(&request, self.0.clock.as_ref());
+        let endpoint = ("bulk ingest", arrival);
         let matched = match ROUTES.resolve(request.method().as_str(), route_path(&request)) {
             Ok(matched) => matched,
-            Err(problem) => return respond_reply(&request, "bulk ingest", async { Err(problem) }).await,
+            Err(problem) => return respond_reply(&request, endpoint, async { Err(problem) }).await,
         };
         let describe = |report: &BulkResponse| {
             let detail = format!("{} of {} accepted", report.summary.accepted, report.results.len());
             (report.status.clone(), detail)
         };
-        respond(
-            &request,
-            "bulk ingest",
-            StatusCode::ACCEPTED,
-            self.accept(&request, matched.param("storeId")),
-            describe,
-        )
-        .await
+        let accept = self.accept((&request, arrival), matched.param("storeId"));
+        respond(&request, endpoint, StatusCode::ACCEPTED, accept, describe).await
     }
 
-    async fn accept(&self, request: &Request, store: &str) -> Result<BulkResponse, Problem> {
+    async fn accept(&self, request: (&Request, Arrival), store: &str) -> Result<BulkResponse, Problem> {
         let (caller, body) = authorized_json_body(
-            &self.0.store,
-            &self.0.admission,
+            (&self.0.store, &self.0.admission),
             request,
             (Tenant::InPath(store), Scope::EventsWrite),
             MAX_BULK_BODY_BYTES,
@@ -83,7 +78,7 @@ where
         )
         .await?;
         let raw_events = parse_bulk_envelope(&body).map_err(Problem::validation)?;
-        let now = self.0.clock.now();
+        let now = caller.now;
         let events = raw_events
             .iter()
             .enumerate()
@@ -92,7 +87,7 @@ where
                 check_event_size(raw, &at).and_then(|()| parse_custom_event(raw, &at, now))
             })
             .collect();
-        let ports = self.0.ports();
+        let ports = self.0.ports(&caller);
         let results = ingest_bulk(
             &ports,
             &caller.store_id,

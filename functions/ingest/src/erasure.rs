@@ -4,7 +4,7 @@ use collector_core::domain::api_key::Scope;
 use collector_core::domain::erasure::customer_ref;
 use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue};
 use collector_core::service::erasure::erase_customer;
-use collector_http::auth::{authorize, Tenant};
+use collector_http::admission::{Arrival, Tenant};
 use collector_http::body::query_parameter;
 use collector_http::edge::Reply;
 use collector_http::openapi_customers::ErasureResponse;
@@ -23,13 +23,17 @@ where
     /// store does not have (also an id that cannot be one, and one erased already).
     pub(super) async fn accept_erasure(
         &self,
-        request: &Request,
+        (request, arrival): (&Request, Arrival),
         path_store: &str,
         customer: Option<&str>,
     ) -> Result<Reply, Problem> {
-        let (store, admission) = (&self.0.store, &self.0.admission);
-        let tenant = Tenant::InPath(path_store);
-        let caller = authorize(store, admission, request.headers(), tenant, Scope::CustomersErase).await?;
+        let store = &self.0.store;
+        let access = (Tenant::InPath(path_store), Scope::CustomersErase);
+        let caller = self
+            .0
+            .admission
+            .authorize(store, arrival, request.headers(), access)
+            .await?;
         let (email, phone) = (
             query_parameter(request, "email"),
             query_parameter(request, "phoneNumber"),

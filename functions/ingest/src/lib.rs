@@ -14,8 +14,8 @@ use collector_core::domain::limits::MAX_EVENT_BODY_BYTES;
 use collector_core::domain::validation::Pointer;
 use collector_core::ports::{AdmissionStore, CustomerErasure, DispatchQueue, EventReads, IngestStore, StoreError};
 use collector_core::service::ingest::{ingest_event, EventInput, IngestError, IngestStatus, Ingested};
-use collector_http::auth::{authorize, Caller, Tenant};
-use collector_http::edge::{authorized_json_body, respond, respond_reply, IngestDeps, Reply};
+use collector_http::admission::{Arrival, Caller, Tenant};
+use collector_http::edge::{arrival, authorized_json_body, respond, respond_reply, IngestDeps, Reply};
 use collector_http::openapi::{EsputnikResponse, IngestResponse};
 use collector_http::request_scope::note_event;
 use collector_http::routes::{route_path, Routes};
@@ -78,75 +78,77 @@ where
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
+        let arrival = arrival(&request, self.0.clock.as_ref());
         let matched = match ROUTES.resolve(request.method().as_str(), route_path(&request)) {
             Ok(matched) => matched,
-            Err(problem) => return respond_reply(&request, "ingest", async { Err(problem) }).await,
+            Err(problem) => return respond_reply(&request, ("ingest", arrival), async { Err(problem) }).await,
         };
         let store = || matched.param("storeId");
         match matched.to {
             Endpoint::CustomEvent => {
                 let accept = async {
-                    let ingested = self.accept(&request, store()).await?;
+                    let ingested = self.accept((&request, arrival), store()).await?;
                     Ok(IngestResponse::from(&ingested))
                 };
-                respond(&request, "ingest", StatusCode::ACCEPTED, accept, |r| {
+                respond(&request, ("ingest", arrival), StatusCode::ACCEPTED, accept, |r| {
                     (r.status.clone(), String::new())
                 })
                 .await
             }
             Endpoint::Esputnik => {
-                let accept = self.accept_esputnik(&request);
-                respond(&request, "esputnik", StatusCode::OK, accept, |r| {
+                let accept = self.accept_esputnik((&request, arrival));
+                respond(&request, ("esputnik", arrival), StatusCode::OK, accept, |r| {
                     (r.status.clone(), r.detail.clone().unwrap_or_default())
                 })
                 .await
             }
             Endpoint::CreateEntityEvent => {
-                respond_reply(&request, "entity-events", self.create_entity_event(&request)).await
+                let accept = self.create_entity_event((&request, arrival));
+                respond_reply(&request, ("entity-events", arrival), accept).await
             }
             Endpoint::FindEntityEvent => {
-                let id = matched.param("eventId");
-                respond_reply(&request, "entity-events", self.read_entity_event(&request, id)).await
+                let accept = self.read_entity_event((&request, arrival), matched.param("eventId"));
+                respond_reply(&request, ("entity-events", arrival), accept).await
             }
             Endpoint::EraseCustomer => {
-                respond_reply(&request, "erase-customer", self.accept_erasure(&request, store(), None)).await
+                let accept = self.accept_erasure((&request, arrival), store(), None);
+                respond_reply(&request, ("erase-customer", arrival), accept).await
             }
             Endpoint::EraseCustomerById => {
                 let customer = Some(matched.param("customerId"));
-                respond_reply(
-                    &request,
-                    "erase-customer",
-                    self.accept_erasure(&request, store(), customer),
-                )
-                .await
+                let accept = self.accept_erasure((&request, arrival), store(), customer);
+                respond_reply(&request, ("erase-customer", arrival), accept).await
             }
         }
     }
 
-    async fn accept(&self, request: &Request, store: &str) -> Result<Ingested, Problem> {
+    async fn accept(&self, request: (&Request, Arrival), store: &str) -> Result<Ingested, Problem> {
         let (caller, body) = self.event_body(request, Tenant::InPath(store)).await?;
-        let now = self.0.clock.now();
-        let event = parse_custom_event(&body, &Pointer::root(), now).map_err(Problem::validation)?;
+        let event = parse_custom_event(&body, &Pointer::root(), caller.now).map_err(Problem::validation)?;
         self.ingest(&caller, (&event).into()).await.map_err(problem_of)
     }
 
     /// The caller and the event's JSON.
-    async fn event_body(&self, request: &Request, tenant: Tenant<'_>) -> Result<(Caller, serde_json::Value), Problem> {
-        let (keys, admission) = (&self.0.store, &self.0.admission);
+    async fn event_body(
+        &self,
+        request: (&Request, Arrival),
+        tenant: Tenant<'_>,
+    ) -> Result<(Caller, serde_json::Value), Problem> {
+        let doors = (&self.0.store, &self.0.admission);
         let access = (tenant, Scope::EventsWrite);
-        authorized_json_body(keys, admission, request, access, MAX_EVENT_BODY_BYTES, "the event").await
+        authorized_json_body(doors, request, access, MAX_EVENT_BODY_BYTES, "the event").await
     }
 
     /// One event through the shared pipeline, under the caller's store settings (its retention).
     async fn ingest(&self, caller: &Caller, input: EventInput<'_>) -> Result<Ingested, IngestError> {
-        let ports = self.0.ports();
+        let ports = self.0.ports(caller);
         let config = self.0.config.for_store(&caller.settings);
-        let ingested = ingest_event(&ports, &caller.store_id, input, self.0.clock.now(), &config).await?;
+        let ingested = ingest_event(&ports, &caller.store_id, input, caller.now, &config).await?;
         note_event(ingested.event_id.as_str());
         Ok(ingested)
     }
 
-    async fn accept_esputnik(&self, request: &Request) -> Result<EsputnikResponse, Problem> {
+    async fn accept_esputnik(&self, request: (&Request, Arrival)) -> Result<EsputnikResponse, Problem> {
         let (caller, body) = self.event_body(request, Tenant::OfKey).await?;
         let parsed = parse_esputnik(&body).map_err(Problem::validation)?;
         let input = EventInput {
@@ -173,9 +175,13 @@ where
     }
 
     /// `GET /api/v1/events/{id}`.
-    async fn read_entity_event(&self, request: &Request, id: &str) -> Result<Reply, Problem> {
-        let (keys, admission) = (&self.0.store, &self.0.admission);
-        let caller = authorize(keys, admission, request.headers(), Tenant::OfKey, Scope::EventsWrite).await?;
+    async fn read_entity_event(&self, (request, arrival): (&Request, Arrival), id: &str) -> Result<Reply, Problem> {
+        let access = (Tenant::OfKey, Scope::EventsWrite);
+        let caller = self
+            .0
+            .admission
+            .authorize(&self.0.store, arrival, request.headers(), access)
+            .await?;
         let body = self
             .find_entity_event(&caller.store_id, id)
             .await
@@ -189,7 +195,7 @@ where
     }
 
     /// `POST /api/v1/events`: 201 stored, 200 a duplicate of a stored event.
-    async fn create_entity_event(&self, request: &Request) -> Result<Reply, Problem> {
+    async fn create_entity_event(&self, request: (&Request, Arrival)) -> Result<Reply, Problem> {
         let (caller, body) = self.event_body(request, Tenant::OfKey).await?;
         let parsed = parse_entity_event(&body).map_err(Problem::validation)?;
         let input = EventInput {

@@ -4,14 +4,15 @@
 
 pub mod wiring;
 
+use chrono::{DateTime, Utc};
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::ids::StoreId;
 use collector_core::domain::job::{parse_job, Job, JobInput};
 use collector_core::domain::validation::FieldError;
 use collector_core::ports::{AdmissionStore, JobStore};
 use collector_core::service::jobs::{self, JobError};
-use collector_http::auth::{authorize, Tenant};
-use collector_http::edge::{json_body, respond_reply, JobDeps, Reply};
+use collector_http::admission::{Arrival, Tenant};
+use collector_http::edge::{arrival, json_body, respond_reply, JobDeps, Reply};
 use collector_http::job_view::JobView;
 use collector_http::routes::{route_path, Routes};
 use collector_http::runtime::HttpHandler;
@@ -89,28 +90,33 @@ fn job_id(raw: &str) -> Result<&str, Problem> {
 impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        respond_reply(&request, "jobs", self.accept(&request)).await
+        let arrival = arrival(&request, self.0.clock.as_ref());
+        respond_reply(&request, ("jobs", arrival), self.accept(&request, arrival)).await
     }
 
-    fn view(&self, job: &Job) -> Value {
-        serde_json::to_value(JobView::new(job, self.0.clock.now())).expect("views serialise")
+    fn view(job: &Job, now: DateTime<Utc>) -> Value {
+        serde_json::to_value(JobView::new(job, now)).expect("views serialise")
     }
 
-    async fn accept(&self, request: &Request) -> Result<Reply, Problem> {
+    async fn accept(&self, request: &Request, arrival: Arrival) -> Result<Reply, Problem> {
         let matched = ROUTES.resolve(request.method().as_str(), route_path(request))?;
         let scope = match matched.to {
             Endpoint::List | Endpoint::Get | Endpoint::Runs => Scope::JobsRead,
             _ => Scope::JobsWrite,
         };
-        let (keys, admission) = (&self.0.store, &self.0.admission);
-        let caller = authorize(keys, admission, request.headers(), Tenant::OfKey, scope).await?;
+        let access = (Tenant::OfKey, scope);
+        let caller = self
+            .0
+            .admission
+            .authorize(&self.0.store, arrival, request.headers(), access)
+            .await?;
         let store_id = &caller.store_id;
-        let now = self.0.clock.now();
+        let now = caller.now;
         let id = || job_id(matched.param("jobId"));
         match matched.to {
             Endpoint::List => {
                 let all = self.0.store.jobs(store_id).await.map_err(Problem::logged_store_error)?;
-                let views: Vec<Value> = all.iter().filter(|j| !j.deleted).map(|j| self.view(j)).collect();
+                let views: Vec<Value> = all.iter().filter(|j| !j.deleted).map(|j| Self::view(j, now)).collect();
                 ok(StatusCode::OK, "listed", Some(Value::Array(views)))
             }
             Endpoint::Create => {
@@ -119,7 +125,7 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
                 let job = jobs::create(&self.0.store, self.0.ids.as_ref(), store_id, input, now)
                     .await
                     .map_err(problem_of)?;
-                ok(StatusCode::CREATED, "created", Some(self.view(&job)))
+                ok(StatusCode::CREATED, "created", Some(Self::view(&job, now)))
             }
             // The spec's form: the body's `id` names the job (as `PUT /api/v1/event-subscription` does).
             Endpoint::ReplaceByBody => {
@@ -131,17 +137,17 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
                         detail: "is required: the id of the job to update (or PUT /api/v1/jobs/{jobId})".to_owned(),
                     }])
                 })?;
-                self.replace(store_id, job_id(&id)?, input).await
+                self.replace(store_id, job_id(&id)?, input, now).await
             }
             Endpoint::Get => {
                 let job = self.find(store_id, id()?).await?;
-                ok(StatusCode::OK, "found", Some(self.view(&job)))
+                ok(StatusCode::OK, "found", Some(Self::view(&job, now)))
             }
             Endpoint::Replace => {
                 let id = id()?;
                 let input =
                     parse_job(&json_body(request, MAX_BODY_BYTES, "the job")?, now).map_err(Problem::validation)?;
-                self.replace(store_id, id, input).await
+                self.replace(store_id, id, input, now).await
             }
             Endpoint::Delete => {
                 jobs::delete(&self.0.store, store_id, id()?, now)
@@ -166,11 +172,17 @@ impl<S: JobStore + AdmissionStore + Sync> Handler<S> {
         }
     }
 
-    async fn replace(&self, store_id: &StoreId, id: &str, input: JobInput) -> Result<Reply, Problem> {
-        let job = jobs::replace(&self.0.store, store_id, id, input, self.0.clock.now())
+    async fn replace(
+        &self,
+        store_id: &StoreId,
+        id: &str,
+        input: JobInput,
+        now: DateTime<Utc>,
+    ) -> Result<Reply, Problem> {
+        let job = jobs::replace(&self.0.store, store_id, id, input, now)
             .await
             .map_err(problem_of)?;
-        ok(StatusCode::OK, "updated", Some(self.view(&job)))
+        ok(StatusCode::OK, "updated", Some(Self::view(&job, now)))
     }
 
     async fn find(&self, store_id: &StoreId, id: &str) -> Result<Job, Problem> {

@@ -5,7 +5,7 @@ use collector_aws::dynamo::DynamoTable;
 use collector_aws::SdkConfig;
 use collector_core::config::{required, ConfigError, Env};
 use collector_core::ports::{RandomIds, SystemClock};
-use collector_http::auth::Admission;
+use collector_http::admission::Admission;
 use collector_http::edge::JobDeps;
 
 /// `TABLE_NAME`.

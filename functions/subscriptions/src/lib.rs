@@ -8,8 +8,8 @@ use collector_core::domain::ids::{StoreId, SubscriptionId};
 use collector_core::domain::subscription_input::parse_subscription;
 use collector_core::ports::{AdmissionStore, SecretBox, SubscriptionStore};
 use collector_core::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
-use collector_http::auth::{authorize, Tenant};
-use collector_http::edge::{json_body, respond_reply, Reply, SubscriptionDeps};
+use collector_http::admission::{Arrival, Tenant};
+use collector_http::edge::{arrival, json_body, respond_reply, Reply, SubscriptionDeps};
 use collector_http::routes::{route_path, Routes};
 use collector_http::runtime::HttpHandler;
 use collector_http::subscription_view::{DeliveryView, SubscriptionView};
@@ -112,7 +112,8 @@ where
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
-        respond_reply(&request, "subscriptions", self.accept(&request)).await
+        let arrival = arrival(&request, self.0.clock.as_ref());
+        respond_reply(&request, ("subscriptions", arrival), self.accept(&request, arrival)).await
     }
 
     fn ports(&self) -> SubscriptionPorts<'_, S, B> {
@@ -123,16 +124,20 @@ where
         }
     }
 
-    async fn accept(&self, request: &Request) -> Result<Reply, Problem> {
+    async fn accept(&self, request: &Request, arrival: Arrival) -> Result<Reply, Problem> {
         let matched = ROUTES.resolve(request.method().as_str(), route_path(request))?;
         let scope = match matched.to {
             Endpoint::List | Endpoint::Get | Endpoint::Deliveries => Scope::SubscriptionsRead,
             _ => Scope::SubscriptionsWrite,
         };
-        let (keys, admission) = (&self.0.store, &self.0.admission);
-        let caller = authorize(keys, admission, request.headers(), Tenant::OfKey, scope).await?;
+        let access = (Tenant::OfKey, scope);
+        let caller = self
+            .0
+            .admission
+            .authorize(&self.0.store, arrival, request.headers(), access)
+            .await?;
         let store_id = &caller.store_id;
-        let now = self.0.clock.now();
+        let now = caller.now;
         let id = || matched.param("id");
         match matched.to {
             Endpoint::List => {

@@ -7,7 +7,7 @@ use collector_aws::SdkConfig;
 use collector_core::config::{flag, required, ConfigError, Env};
 use collector_core::domain::subscription_input::DestinationPolicy;
 use collector_core::ports::{RandomIds, SystemClock};
-use collector_http::auth::Admission;
+use collector_http::admission::Admission;
 use collector_http::edge::SubscriptionDeps;
 
 /// `TABLE_NAME`, `SECRETS_KEY_ID` (the KMS key that seals credentials and signing secrets), and `LOCAL_MODE`

@@ -9,11 +9,10 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::auth::{authorize, Admission, Caller, Tenant};
+use super::admission::{put_headers, Admission, Arrival, Caller, Tenant};
 use super::body::{bytes_within, headers_within_limit, parse_json, require_json, segment_after};
 use super::problem::{json_response, Problem};
-use super::rate_limit::put_headers;
-use super::request_scope::{current_trace, within, RequestScope};
+use super::request_scope::{within, RequestScope};
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::ids::StoreId;
 use collector_core::domain::subscription_input::DestinationPolicy;
@@ -26,6 +25,14 @@ pub fn request_id(request: &Request) -> Option<String> {
     match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) if context.request_id.is_some() => context.request_id.clone(),
         _ => request.lambda_context_ref().map(|c| c.request_id.clone()),
+    }
+}
+
+/// The request as it arrives: its hop of the trace and the time it is answered at, read from `clock` once.
+pub fn arrival(request: &Request, clock: &dyn Clock) -> Arrival {
+    Arrival {
+        trace: trace_of(request.headers()),
+        now: clock.now(),
     }
 }
 
@@ -46,7 +53,7 @@ fn trace_of(headers: &HeaderMap) -> TraceContext {
 /// `success` with the body, or the problem.
 pub async fn respond<T: Serialize>(
     request: &Request,
-    endpoint: &'static str,
+    (endpoint, arrival): (&'static str, Arrival),
     success: StatusCode,
     accept: impl Future<Output = Result<T, Problem>>,
     describe: impl FnOnce(&T) -> (String, String),
@@ -61,7 +68,7 @@ pub async fn respond<T: Serialize>(
             detail,
         })
     };
-    respond_reply(request, endpoint, reply).await
+    respond_reply(request, (endpoint, arrival), reply).await
 }
 
 /// A success: its status, its body (`None` for no content), and what the log line says of it.
@@ -88,16 +95,13 @@ impl Reply {
 /// [`respond`] for endpoints whose successes differ in status or have no body.
 pub async fn respond_reply(
     request: &Request,
-    endpoint: &'static str,
+    (endpoint, arrival): (&'static str, Arrival),
     accept: impl Future<Output = Result<Reply, Problem>>,
 ) -> Response<Body> {
     let started = Instant::now();
     let request_id = request_id(request);
     let path = request.raw_http_path();
-    let scope = RequestScope {
-        trace: Some(trace_of(request.headers())),
-        ..RequestScope::default()
-    };
+    let scope = RequestScope::default();
     // Before the key is looked at: an oversized request costs nothing but this sum.
     let (outcome, scope) = match headers_within_limit(request.headers()) {
         // Boxed: the endpoint's future is large, and unboxed it sits on the stack of every caller.
@@ -112,7 +116,7 @@ pub async fn respond_reply(
     tracing::info!(
         endpoint,
         request_id = request_id.as_deref().unwrap_or("-"),
-        trace_id = scope.trace.map(|t| t.trace_id()).as_deref().unwrap_or("-"),
+        trace_id = arrival.trace.trace_id(),
         store_id = store_id.or_else(|| segment_after(path, "stores")).unwrap_or("-"),
         event_id = scope.event_id.as_deref().unwrap_or("-"),
         outcome = label,
@@ -138,17 +142,16 @@ pub async fn respond_reply(
     response
 }
 
-/// The key and the tenant ([`authorize`]: 401/403/404/429), then `Content-Type` (415), size (413, `what` names
-/// the body in the message) and JSON syntax (400). Returns the caller and the parsed body.
+/// The key and the tenant ([`Admission::authorize`]: 401/403/404/429), then `Content-Type` (415), size (413,
+/// `what` names the body in the message) and JSON syntax (400). Returns the caller and the parsed body.
 pub async fn authorized_json_body<K: AdmissionStore>(
-    keys: &K,
-    admission: &Admission,
-    request: &Request,
-    (tenant, scope): (Tenant<'_>, Scope),
+    (keys, admission): (&K, &Admission),
+    (request, arrival): (&Request, Arrival),
+    access: (Tenant<'_>, Scope),
     limit: usize,
     what: &str,
 ) -> Result<(Caller, Value), Problem> {
-    let caller = authorize(keys, admission, request.headers(), tenant, scope).await?;
+    let caller = admission.authorize(keys, arrival, request.headers(), access).await?;
     Ok((caller, json_body(request, limit, what)?))
 }
 
@@ -180,13 +183,13 @@ impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
         }
     }
 
-    /// The ports of the request being answered, with its trace.
-    pub fn ports(&self) -> IngestPorts<'_, S, Q> {
+    /// The ports of `caller`'s request, with its trace.
+    pub fn ports(&self, caller: &Caller) -> IngestPorts<'_, S, Q> {
         IngestPorts {
             store: &self.store,
             queue: &self.queue,
             ids: self.ids.as_ref(),
-            trace: current_trace(),
+            trace: Some(caller.trace),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The HTTP edge shared by the HTTP functions: auth, body checks, problem responses.
 
-pub mod auth;
+pub mod admission;
 pub mod body;
 pub mod edge;
 pub mod job_view;
@@ -9,7 +9,6 @@ pub mod openapi_customers;
 mod openapi_jobs;
 mod openapi_subscriptions;
 pub mod problem;
-pub mod rate_limit;
 pub mod request_scope;
 pub mod routes;
 pub mod runtime;

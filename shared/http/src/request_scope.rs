@@ -1,13 +1,13 @@
-//! What the edge learns about a request while its endpoint runs: the trace it belongs to, the store its key
-//! opened, the event it stored, the rate limiter's status. Read back after the endpoint for the request's
-//! log line and response headers, so no endpoint has to hand them up through its return type.
+//! What the edge learns about a request while its endpoint runs, for the request's log line and response
+//! headers only: the store its key opened, the event it stored, the rate limiter's status. Nothing an
+//! endpoint decides on travels here: what the use cases need (store, settings, trace, the time) is in the
+//! [`crate::admission::Caller`].
 
 use std::cell::RefCell;
 use std::future::Future;
 
 use collector_core::domain::ids::StoreId;
 use collector_core::domain::rate_limit::RateStatus;
-use collector_core::domain::trace::TraceContext;
 
 tokio::task_local! {
     static CURRENT: RefCell<RequestScope>;
@@ -16,8 +16,6 @@ tokio::task_local! {
 /// One request's facts, as far as they are known.
 #[derive(Debug, Clone, Default)]
 pub struct RequestScope {
-    /// This request's hop of the trace: continued from its `traceparent`, or started here.
-    pub trace: Option<TraceContext>,
     /// The store the caller's key belongs to, once the key is checked.
     pub store_id: Option<StoreId>,
     /// The event the request stored or found.
@@ -34,11 +32,6 @@ pub async fn within<T>(scope: RequestScope, endpoint: impl Future<Output = T>) -
             (output, CURRENT.with(RefCell::take))
         })
         .await
-}
-
-/// The trace of the request being answered, to hand on with what it enqueues.
-pub fn current_trace() -> Option<TraceContext> {
-    CURRENT.try_with(|scope| scope.borrow().trace).ok().flatten()
 }
 
 /// Records a fact of the request being answered. Outside [`within`] (a test calling an endpoint's parts
