@@ -8,8 +8,9 @@ use collector_core::service::admin::issue_key;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 
-use crate::pipeline::{jobs_handler, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::support::{captured_logs, table_items, Fixture};
+use crate::wiring::jobs_handler;
 
 /// Which function serves a path.
 #[derive(Debug, Clone, Copy)]
@@ -227,7 +228,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
         .as_str()
         .unwrap()
         .to_owned();
-    let job = crate::pipeline::create_job(
+    let job = crate::wiring::create_job(
         &f,
         &json!({"notification": "BACK_IN_STOCK", "schedule": "rate(1 hour)", "template_id": TEMPLATE}),
     )

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use integration_tests::Fault;
 
-use crate::pipeline::Faulty;
 use crate::support::Fixture;
+use crate::wiring::Faulty;
 
 fn event(i: usize) -> Value {
     json!({"eventName": "Bulk Event", "uniqueId": format!("b-{i}"), "customer": {"email": format!("u{i}@example.com")},

@@ -11,8 +11,9 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Body, Response};
 use tokio::io::{AsyncWriteExt, BufReader};
 
-use crate::pipeline::{read_http_request, HttpFunctions};
+use crate::pipeline::read_http_request;
 use crate::support::Fixture;
+use crate::wiring::HttpFunctions;
 
 fn wire(response: Response<Body>) -> Vec<u8> {
     let body: &[u8] = response.body().as_ref();

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use integration_tests::Fault;
 
-use crate::pipeline::Faulty;
 use crate::support::Fixture;
+use crate::wiring::Faulty;
 
 fn order() -> Value {
     json!({"eventName": "Order Placed", "uniqueId": "crash-1", "customer": {"email": "crash@example.com"}})

@@ -26,8 +26,9 @@ use futures::{stream, StreamExt};
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 
-use crate::pipeline::{Faulty, Pipeline};
+use crate::pipeline::Pipeline;
 use crate::support::{table_scan, Fixture};
+use crate::wiring::Faulty;
 
 /// Of every 1,000 AWS requests, this many fail.
 const FAULTS_PER_MILLE: u32 = 150;

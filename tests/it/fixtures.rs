@@ -11,8 +11,9 @@ use integration_tests::{read_response, repo_root, FUNCTIONS};
 use lambda_http::request::LambdaRequest;
 use serde_json::{json, Value};
 
-use crate::pipeline::{create_job, jobs_handler, scheduler, Pipeline, WebhookReceiver};
+use crate::pipeline::{Pipeline, WebhookReceiver};
 use crate::support::{assert_granted, Fixture};
+use crate::wiring::{create_job, jobs_handler, scheduler};
 
 /// Every API Gateway fixture, in the order they run (later ones use what earlier ones made), and the status
 /// its handler must answer.

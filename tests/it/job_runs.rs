@@ -31,7 +31,7 @@ impl JobRunner for Recorder {
 /// An hourly job created now through the API.
 pub(crate) async fn hourly_job(f: &Fixture) -> String {
     let body = json!({"notification": "WISHLIST_REMINDER", "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef"});
-    crate::pipeline::create_job(f, &body).await
+    crate::wiring::create_job(f, &body).await
 }
 
 #[tokio::test]

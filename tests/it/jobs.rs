@@ -10,7 +10,7 @@ use crate::support::Fixture;
 const BASE: &str = "/api/v1/jobs";
 
 fn handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
-    crate::pipeline::jobs_handler(f)
+    crate::wiring::jobs_handler(f)
 }
 
 async fn call(
@@ -174,7 +174,7 @@ async fn when_another_tenant_names_a_job_should_answer_404() {
 async fn when_a_job_is_updated_with_its_id_in_the_body_should_replace_it_as_the_path_form_does() {
     let f = Fixture::new().await;
     let h = handler(&f);
-    let id = crate::pipeline::create_job(&f, &back_in_stock()).await;
+    let id = crate::wiring::create_job(&f, &back_in_stock()).await;
     let mut paused = back_in_stock();
     paused["id"] = json!(id);
     paused["is_active"] = json!(false);

@@ -13,8 +13,9 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::pipeline::{read_http_request, HttpFunctions};
+use crate::pipeline::read_http_request;
 use crate::support::Fixture;
+use crate::wiring::HttpFunctions;
 
 /// A helper script of the local stack, killed when the test's thread ends.
 fn helper(script: &str, args: &[&str]) -> Child {

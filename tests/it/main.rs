@@ -31,3 +31,4 @@ mod sendgrid;
 mod subscriptions;
 mod support;
 mod validation;
+mod wiring;

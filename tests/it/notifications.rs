@@ -8,8 +8,9 @@ use collector_core::ports::JobStore;
 use integration_tests::read_response;
 use serde_json::{json, Value};
 
-use crate::pipeline::{checked_tick, scheduler, WebhookReceiver};
+use crate::pipeline::{checked_tick, WebhookReceiver};
 use crate::support::Fixture;
+use crate::wiring::scheduler;
 
 async fn esputnik(f: &Fixture, body: Value) {
     let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/event", &body)).await);
@@ -26,7 +27,7 @@ async fn entity(f: &Fixture, id: &str, entity: &str, entity_id: &str, operation:
 async fn job(f: &Fixture, notification: &str) -> String {
     let body = json!({"notification": notification, "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef",
                       "job_parameters": {"campaign_id": "spring", "utm_medium": "email"}});
-    crate::pipeline::create_job(f, &body).await
+    crate::wiring::create_job(f, &body).await
 }
 
 fn viewed(email: &str, product: &str, in_stock: u8) -> Value {

@@ -6,8 +6,9 @@ use std::collections::{BTreeSet, HashMap};
 use integration_tests::Fault;
 use serde_json::{json, Value};
 
-use crate::pipeline::{checked_tick, scheduler, Faulty, Pipeline};
+use crate::pipeline::{checked_tick, Pipeline};
 use crate::support::Fixture;
+use crate::wiring::{scheduler, Faulty};
 
 /// Where dispatch dies: at the request that hangs there, when the invocation is given up on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

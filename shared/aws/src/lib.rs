@@ -12,6 +12,7 @@ pub mod dynamo;
 pub mod entity_table;
 pub mod erasure_table;
 pub mod errors;
+pub mod ingest_table;
 pub mod job_table;
 pub mod keys;
 pub mod kms;

@@ -21,11 +21,7 @@ use crate::domain::identity::{Identifier, IdentityLookup};
 use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use crate::domain::order::Order;
 use crate::domain::subscription::{EntityType, Subscription};
-use crate::domain::trace::TraceContext;
-use crate::ports::{
-    Commit, CommitOutcome, CustomerWrite, DispatchQueue, DispatchRecord, DispatchState, DispatchStore, ErrorKind,
-    IngestStore, LedgerEntry, PendingMarker, Prefetched, StoreError,
-};
+use crate::ports::{Commit, CommitOutcome, CustomerWrite, ErrorKind, IngestStore, LedgerEntry, Prefetched, StoreError};
 
 /// What the table holds.
 #[derive(Debug, Default)]
@@ -73,11 +69,11 @@ impl std::fmt::Debug for MemoryTable {
     }
 }
 
-fn key(parts: &[&str]) -> String {
+pub(super) fn key(parts: &[&str]) -> String {
     parts.join("#")
 }
 
-fn event_key(event: &EventRef) -> String {
+pub(super) fn event_key(event: &EventRef) -> String {
     key(&[event.store_id.as_str(), event.event_id.as_str()])
 }
 
@@ -112,7 +108,11 @@ impl MemoryTable {
     }
 
     /// Runs `call` under the failure armed for `operation`, if any.
-    fn guarded<T>(&self, operation: &'static str, call: impl FnOnce(&mut Contents) -> T) -> Result<T, StoreError> {
+    pub(super) fn guarded<T>(
+        &self,
+        operation: &'static str,
+        call: impl FnOnce(&mut Contents) -> T,
+    ) -> Result<T, StoreError> {
         let failure = self.take_armed(operation);
         if failure == Some(Failure::Before) {
             return Err(failed(operation));
@@ -129,7 +129,7 @@ fn claim_key(store: &StoreId, kind: Identifier, value: &str) -> String {
     key(&[store.as_str(), &format!("{kind:?}"), value])
 }
 
-fn customer_key(store: &StoreId, id: &CustomerId) -> String {
+pub(super) fn customer_key(store: &StoreId, id: &CustomerId) -> String {
     key(&[store.as_str(), id.as_str()])
 }
 
@@ -339,109 +339,6 @@ impl IngestStore for MemoryTable {
                 CommitOutcome::Committed
             }
             Some(outcome) => outcome,
-        })
-    }
-}
-
-impl DispatchQueue for MemoryTable {
-    async fn enqueue(&self, event: &EventRef, _trace: Option<&TraceContext>) -> Result<(), StoreError> {
-        self.guarded("enqueue", |c| c.enqueued.push(event.clone()))
-    }
-
-    async fn enqueue_many(&self, events: &[EventRef], _trace: Option<&TraceContext>) -> Result<(), StoreError> {
-        self.guarded("enqueue_many", |c| c.enqueued.extend(events.iter().cloned()))
-    }
-}
-
-impl DispatchStore for MemoryTable {
-    async fn dispatch_states(&self, events: &[EventRef]) -> Result<Vec<Option<DispatchState>>, StoreError> {
-        self.guarded("dispatch_states", |c| {
-            events
-                .iter()
-                .map(|event| {
-                    let at = event_key(event);
-                    Some(DispatchState {
-                        event: c.events.get(&at)?.clone(),
-                        delivered: c.delivered.get(&at).cloned().unwrap_or_default(),
-                        pending: c.pending.contains_key(&at),
-                    })
-                })
-                .collect()
-        })
-    }
-
-    async fn customer_profiles(
-        &self,
-        customers: &[(StoreId, CustomerId)],
-    ) -> Result<HashMap<(StoreId, CustomerId), Customer>, StoreError> {
-        self.guarded("customer_profiles", |c| {
-            customers
-                .iter()
-                .filter_map(|(s, id)| Some(((s.clone(), id.clone()), c.customers.get(&customer_key(s, id))?.clone())))
-                .collect()
-        })
-    }
-
-    async fn record_dispatches(&self, records: &[DispatchRecord<'_>]) -> Vec<Result<(), StoreError>> {
-        records
-            .iter()
-            .map(|record| {
-                self.guarded("record_dispatches", |c| {
-                    let at = event_key(record.event);
-                    for entry in &record.entries {
-                        let ledger = key(&[&at, entry.subscription_id.as_str(), &entry.message_id]);
-                        if c.ledger
-                            .get(&ledger)
-                            .is_some_and(|(s, _)| *s == DeliveryStatus::Delivered)
-                        {
-                            continue; // final: a concurrent dispatch delivered it
-                        }
-                        let (status, attempts) = c.ledger.entry(ledger).or_insert((entry.attempt.status, Vec::new()));
-                        *status = entry.attempt.status;
-                        attempts.push(entry.clone());
-                        if entry.attempt.status == DeliveryStatus::Delivered {
-                            let pair = (entry.subscription_id.clone(), entry.message_id.clone());
-                            c.delivered.entry(at.clone()).or_default().push(pair);
-                        }
-                    }
-                    if c.events.contains_key(&at) {
-                        match record.marker {
-                            PendingMarker::Clear => c.pending.remove(&at),
-                            PendingMarker::DueAt(at_time) => c.pending.insert(at, Some(at_time)),
-                        };
-                    }
-                })
-            })
-            .collect()
-    }
-
-    async fn subscriptions_of(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
-        self.guarded("subscriptions_of", |c| {
-            c.subscriptions
-                .iter()
-                .filter(|s| &s.store_id == store)
-                .cloned()
-                .collect()
-        })
-    }
-
-    async fn deactivate(
-        &self,
-        store: &StoreId,
-        id: &SubscriptionId,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.guarded("deactivate", |c| {
-            for s in c
-                .subscriptions
-                .iter_mut()
-                .filter(|s| &s.store_id == store && &s.subscription_id == id)
-            {
-                s.active = false;
-                s.deactivated_reason = Some(reason.to_owned());
-                s.deactivated_at = Some(now);
-            }
         })
     }
 }

@@ -3,6 +3,7 @@
 //! tests with the `testing` feature.
 
 mod memory;
+mod memory_dispatch;
 mod publisher;
 
 pub use memory::{Contents, Failure, MemoryTable};
