@@ -147,10 +147,29 @@ async fn when_a_body_is_not_utf8_the_local_gateway_should_hand_it_over_as_api_ga
 
 #[tokio::test]
 async fn when_the_triggers_long_poll_the_queue_should_not_hold_up_dynamodb_requests() {
-    let f = Fixture::new().await;
-    let dead_port = free_port().to_string();
-    let invoke = format!("http://127.0.0.1:{dead_port}");
-    let aws = integration_tests::local_aws();
+    // A moto of its own, as `make run` starts it: the rest of the suite's load on the shared one stays out.
+    let port = free_port();
+    let mut moto = helper("moto_server.py", &["-H", "127.0.0.1", "-p", &port.to_string()]);
+    wait_for_port(port, "moto");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
+        .load()
+        .await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&config);
+    let queue = aws_sdk_sqs::Client::new(&config)
+        .create_queue()
+        .queue_name("dispatch")
+        .send()
+        .await
+        .expect("a queue")
+        .queue_url
+        .expect("its URL");
+    let invoke = format!("http://127.0.0.1:{}", free_port());
     let mut triggers = Command::new(venv().join("bin/python"));
     triggers
         .arg(repo_root().join("scripts/local_triggers.py"))
@@ -158,13 +177,13 @@ async fn when_the_triggers_long_poll_the_queue_should_not_hold_up_dynamodb_reque
             "--invoke",
             &invoke,
             "--queue-url",
-            &f.dispatch_queue_url,
+            &queue,
             "--tick",
             "3600",
             "--wait",
             "5",
         ])
-        .env("AWS_ENDPOINT_URL", &aws.endpoint)
+        .env("AWS_ENDPOINT_URL", &endpoint)
         .env("AWS_ACCESS_KEY_ID", "local")
         .env("AWS_SECRET_ACCESS_KEY", "local")
         .stdout(Stdio::piped())
@@ -186,18 +205,17 @@ async fn when_the_triggers_long_poll_the_queue_should_not_hold_up_dynamodb_reque
     let mut took = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
-        f.clients.dynamodb.list_tables().limit(1).send().await.unwrap();
+        dynamodb.list_tables().limit(1).send().await.unwrap();
         took.push(started.elapsed());
     }
     assert!(triggers.try_wait().unwrap().is_none(), "the triggers still poll");
-    triggers
-        .kill()
-        .and_then(|_| triggers.wait())
-        .expect("the triggers stop");
+    for helper in [&mut triggers, &mut moto] {
+        helper.kill().and_then(|_| helper.wait()).expect("the helper stops");
+    }
     took.sort();
-    // Behind a poll, a call waits up to the poll's 5 s; a DynamoDB call of moto's takes milliseconds.
+    // Behind a poll, almost every call waits out the poll's 5 s; a DynamoDB call of moto's takes milliseconds.
     assert!(
-        took[took.len() - 1] < Duration::from_millis(2_500),
+        took[took.len() / 2] < Duration::from_secs(1),
         "DynamoDB calls waited behind the SQS long poll: {took:?}"
     );
 }
