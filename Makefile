@@ -9,12 +9,13 @@ CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 # Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help run test lint fmt clippy lint-template unit integration api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package deploy invoke store queue receive venv sam-venv clean
+.PHONY: help run test lint fmt clippy lint-template unit integration scale scale-check api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package deploy invoke store queue receive venv sam-venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
 	@echo "make test       fmt, clippy, template lint, unit and integration tests, a fixed-seed fuzz pass"
 	@echo "make bench      measure cold start, CPU, AWS requests, memory, size, load: writes docs/PERFORMANCE.md"
+	@echo "make scale      the partition-heat model from recorded requests: writes docs/SCALE.md"
 	@echo "make bench-bulk bulk vs the same events sent singly, on the local stack: wall time and requests"
 	@echo "make build      release binaries with cargo lambda (target/lambda/<function>/bootstrap)"
 	@echo "make package    sam build of template.yaml (every function), with artifact sizes"
@@ -38,7 +39,7 @@ $(VENV)/.installed: tools/requirements.txt
 run: venv
 	VENV=$(abspath $(VENV)) scripts/run-local.sh
 
-test: lint unit integration fuzz-smoke
+test: lint unit integration scale-check fuzz-smoke
 
 lint: fmt clippy lint-template
 
@@ -57,8 +58,22 @@ lint-template: venv sam-venv
 unit:
 	cargo test --workspace --lib --bins
 
+# The integration tests also record the request sequences the partition-heat model reads
+# (target/scale/), afresh each run.
 integration: venv
+	rm -rf $(TARGET_DIR)/scale
 	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it
+
+# The partition-heat model (scripts/scale_model.py) over docs/scale-scenarios.yaml: make scale records the
+# sequences and writes docs/SCALE.md; make test checks what its integration run recorded.
+SCALE_TESTS := scale:: requests::
+scale: venv
+	rm -rf $(TARGET_DIR)/scale
+	VENV=$(abspath $(VENV)) cargo test -p integration-tests --test it -- $(SCALE_TESTS)
+	$(VENV)/bin/python scripts/scale_model.py report
+
+scale-check: venv
+	$(VENV)/bin/python scripts/scale_model.py check
 
 # schemathesis with docs/openapi.json against the real handlers over moto (tests/it/conformance.rs);
 # make test runs it with 20 examples per operation, this with API_EXAMPLES (200).

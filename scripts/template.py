@@ -3,7 +3,8 @@
 
 CloudFormation's short-form tags (!Ref X, !GetAtt X.Arn, !Sub ...) are read as their long forms
 ({"Ref": X}, {"Fn::GetAtt": [X, "Arn"]}, ...). `describe` is what the tests read: per function its binary,
-environment, HTTP routes and IAM grants, and the environment every function shares.
+environment, HTTP routes and IAM grants, the environment every function shares, and each table's keys
+and indexes.
 
     template.py describe [--template template.yaml]   prints the description as JSON
 """
@@ -83,7 +84,27 @@ def describe(template):
             "grants": grants(properties),
         }
     shared = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    return {"functions": functions, "environment": shared}
+    return {"functions": functions, "environment": shared, "tables": tables(template)}
+
+
+def _key_schema(schema):
+    keys = {k["KeyType"]: k["AttributeName"] for k in schema}
+    return {"hash": keys["HASH"], "range": keys.get("RANGE")}
+
+
+def tables(template):
+    """Per DynamoDB table its keys and its global secondary indexes (keys and projection): what the
+    partition-heat recorder derives index writes from."""
+    described = {}
+    for logical, properties in resources(template, "AWS::DynamoDB::Table"):
+        described[logical] = {
+            **_key_schema(properties["KeySchema"]),
+            "indexes": [{"name": index["IndexName"], **_key_schema(index["KeySchema"]),
+                         "projection": index["Projection"]["ProjectionType"],
+                         "attributes": index["Projection"].get("NonKeyAttributes", [])}
+                        for index in properties.get("GlobalSecondaryIndexes", [])],
+        }
+    return described
 
 
 def main():

@@ -20,6 +20,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 
 mod faults;
+pub mod heat;
 pub use faults::{Fault, Faults};
 
 /// The local AWS shared by every test of the binary, and the names of what was provisioned in it.
@@ -183,11 +184,31 @@ pub fn die_with_parent(command: &mut Command) {
 
 /// AWS requests made through clients built from [`Clients::config`], by operation: the `X-Amz-Target` of JSON
 /// protocols (`DynamoDB_20120810.GetItem`) or the `Action` of query protocols (SNS, STS).
-/// Alongside, the IAM actions each request needed ([`RequestLog::take_iam_actions`]).
-#[derive(Debug, Clone, Default)]
-pub struct RequestLog(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>);
+/// Alongside, the IAM actions each request needed ([`RequestLog::take_iam_actions`]), and the partitions
+/// each DynamoDB request touched ([`RequestLog::take_touches`]).
+#[derive(Debug, Clone)]
+pub struct RequestLog(Arc<Mutex<Vec<String>>>, Arc<Mutex<Vec<String>>>, Arc<heat::Recorder>);
+
+impl Default for RequestLog {
+    fn default() -> Self {
+        let schema = heat::Schema::from_template(template());
+        Self(
+            Default::default(),
+            Default::default(),
+            Arc::new(heat::Recorder::new(schema)),
+        )
+    }
+}
 
 impl RequestLog {
+    /// The partitions the DynamoDB requests since the last call touched. Panics naming every request the
+    /// recorder could not interpret: the heat model must describe what the code really does.
+    pub fn take_touches(&self) -> Vec<heat::Touch> {
+        self.2
+            .take()
+            .unwrap_or_else(|errors| panic!("requests the heat recorder cannot interpret:\n{}", errors.join("\n")))
+    }
+
     pub fn take(&self) -> Vec<String> {
         std::mem::take(&mut *self.0.lock().unwrap())
     }
@@ -349,7 +370,25 @@ struct CountingConnector {
 impl HttpConnector for CountingConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let operation = self.log.record(&request);
-        self.faults.call(&operation, &self.inner, request)
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        let Some(dynamodb) = target.strip_prefix("DynamoDB_20120810.").map(str::to_owned) else {
+            return self.faults.call(&operation, &self.inner, request);
+        };
+        let body = request.body().bytes().unwrap_or_default().to_vec();
+        let answer = self.faults.call(&operation, &self.inner, request);
+        let recorder = self.log.2.clone();
+        // The answer is read whole (reads are billed by what they return), then handed on unchanged.
+        HttpConnectorFuture::new(async move {
+            let mut response = answer.await?;
+            let bytes = aws_smithy_types::byte_stream::ByteStream::new(response.take_body())
+                .collect()
+                .await
+                .map_err(|e| aws_smithy_runtime_api::client::result::ConnectorError::io(e.into()))?
+                .into_bytes();
+            recorder.observe(&dynamodb, &body, response.status().is_success(), &bytes);
+            *response.body_mut() = aws_smithy_types::body::SdkBody::from(bytes);
+            Ok(response)
+        })
     }
 }
 

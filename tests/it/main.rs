@@ -27,6 +27,7 @@ mod recovery;
 mod requests;
 mod retention;
 mod routes;
+mod scale;
 mod sendgrid;
 mod subscriptions;
 mod support;

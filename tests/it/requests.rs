@@ -1,9 +1,11 @@
 //! AWS requests per event, counted by an SDK interceptor. Deterministic, so a change that adds a call per
 //! event fails here. Each figure, once asserted, is also written for `make bench`'s report
-//! (`target/bench/requests/`), so docs/PERFORMANCE.md shows the counts these tests hold.
+//! (`target/bench/requests/`), so docs/PERFORMANCE.md shows the counts these tests hold, and the partitions
+//! each touched, for the heat model (`target/scale/sequences/`, docs/SCALE.md).
 
 use std::collections::BTreeMap;
 
+use integration_tests::heat::write_sequence;
 use integration_tests::{record_request_figure, RATE_LIMIT};
 use serde_json::{json, Value};
 
@@ -19,11 +21,14 @@ fn expect_requests(f: &Fixture, figure: &str, events: usize, expected: &[(&str, 
     let expected: BTreeMap<String, usize> = expected.iter().map(|(op, n)| ((*op).to_owned(), *n)).collect();
     assert_eq!(logged, expected, "{figure}");
     record_request_figure(figure, &logged, events, limiter);
+    let description = figure.replace('_', " ");
+    write_sequence(figure, &description, events, &f.clients.log.take_touches());
 }
 
 #[tokio::test]
 async fn when_events_are_ingested_should_cost_the_documented_aws_requests() {
     let f = Fixture::new().await;
+    f.clients.log.take_touches();
     let new_customer = json!({"eventName": "Count", "uniqueId": "c-1", "customer": {"email": "count@example.com"}});
     assert_eq!(f.post(&new_customer).await.0, 202);
     // Cold caches: the key and the store's settings (once per instance and minute), then what every new
@@ -86,6 +91,7 @@ fn bulk(round: &str, customer: impl Fn(usize) -> Value) -> Value {
 #[tokio::test]
 async fn when_a_100_event_bulk_is_ingested_should_cost_about_one_request_per_event() {
     let f = Fixture::new().await;
+    f.clients.log.take_touches();
     let email = |i: usize| json!({"email": format!("c{i}@example.com")});
     let (_, report) = f.post_bulk(&bulk("new", email)).await;
     assert_eq!(report["summary"]["accepted"], 100, "{report}");

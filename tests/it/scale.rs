@@ -1,0 +1,355 @@
+//! The request sequences the partition-heat model reads (`tests/heat/`, `scripts/scale_model.py`): each flow
+//! the model's scenarios combine, run through the real handlers, recorded as the partitions it touched.
+//! Single events and bulks are recorded where their request counts are asserted (`requests.rs`); the rest
+//! here. A flow whose requests the recorder cannot interpret fails.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::Duration;
+use integration_tests::heat::write_sequence;
+use integration_tests::read_response;
+use serde_json::{json, Value};
+
+use crate::pipeline::{checked_tick, Pipeline, WebhookReceiver};
+use crate::support::{hex_id, Fixture};
+use crate::wiring::{create_job, scheduler};
+
+fn record(f: &Fixture, name: &str, description: &str, instances: usize) {
+    write_sequence(name, description, instances, &f.clients.log.take_touches());
+}
+
+async fn esputnik(f: &Fixture, body: &Value) {
+    let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/event", body)).await);
+    assert_eq!(status, 200, "{answer}");
+}
+
+async fn entity(f: &Fixture, id: &str, entity: &str, entity_id: &str, operation: &str, payload: Value, keys: Value) {
+    let body = json!({"id": id, "entity_name": entity, "entity_id": entity_id, "event_payload": {
+        "operation": operation, "key_attributes": keys, "base64_encoded_payload_json": STANDARD.encode(payload.to_string())}});
+    let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/events", &body)).await);
+    assert!(status == 201 || status == 200, "{answer}");
+}
+
+fn viewed(email: &str, product: &str, in_stock: u8) -> Value {
+    json!({"eventTypeKey": "productViewed", "keyValue": email, "params": [
+        {"name": "product", "value": format!("{{\"productId\":\"{product}\",\"price\":12,\"isInStock\":{in_stock}}}")}]})
+}
+
+#[tokio::test]
+async fn when_esputnik_events_of_each_kind_arrive_should_record_their_requests() {
+    let f = Fixture::new().await;
+    // A known customer: the key and settings are cached, the customer exists.
+    esputnik(&f, &viewed("shopper@example.com", "P0", 1)).await;
+    f.clients.log.take_touches();
+
+    esputnik(&f, &viewed("shopper@example.com", "P1", 0)).await;
+    record(
+        &f,
+        "esputnik_product_viewed",
+        "eSputnik productViewed of a known customer",
+        1,
+    );
+    let cart = json!({"eventTypeKey": "cartUpdated", "keyValue": "shopper@example.com", "params": [
+        {"name": "products", "value": "[{\"productId\":\"P1\",\"quantity\":1,\"price\":12}]"},
+        {"name": "recycleStateId", "value": "r-1"}]});
+    esputnik(&f, &cart).await;
+    record(
+        &f,
+        "esputnik_cart_updated",
+        "eSputnik cartUpdated of a known customer",
+        1,
+    );
+    let order = |key: &str| {
+        json!({"eventTypeKey": key, "keyValue": "shopper@example.com", "params": [
+            {"name": "externalOrderId", "value": "o-1"}, {"name": "externalCustomerId", "value": "x"},
+            {"name": "totalCost", "value": "12"}, {"name": "status", "value": "INITIALIZED"},
+            {"name": "date", "value": "2026-11-22T10:00:00"}]})
+    };
+    esputnik(&f, &order("orderCreated")).await;
+    record(
+        &f,
+        "esputnik_order_created",
+        "eSputnik orderCreated of a known customer",
+        1,
+    );
+    esputnik(&f, &order("orderDelivered")).await;
+    record(
+        &f,
+        "esputnik_order_status",
+        "eSputnik orderDelivered (a status change)",
+        1,
+    );
+}
+
+#[tokio::test]
+async fn when_entity_events_of_each_kind_arrive_should_record_their_requests() {
+    let f = Fixture::new().await;
+    entity(
+        &f,
+        "warm",
+        "PRICE",
+        "P0",
+        "CREATE",
+        json!({"productId": "P0", "price": 1, "currency": "EUR"}),
+        json!({}),
+    )
+    .await;
+    f.clients.log.take_touches();
+
+    entity(
+        &f,
+        "i1",
+        "INVENTORY_LEVEL",
+        "P1",
+        "CREATE",
+        json!({"productId": "P1", "quantity": 0}),
+        json!({}),
+    )
+    .await;
+    record(&f, "entity_inventory_create", "entity event: INVENTORY_LEVEL CREATE", 1);
+    entity(
+        &f,
+        "i2",
+        "INVENTORY_LEVEL",
+        "P1",
+        "UPDATE",
+        json!({"productId": "P1", "quantity": 5}),
+        json!({}),
+    )
+    .await;
+    record(
+        &f,
+        "entity_inventory_update",
+        "entity event: INVENTORY_LEVEL UPDATE of a known level",
+        1,
+    );
+    entity(
+        &f,
+        "c1",
+        "PRICE",
+        "P1",
+        "CREATE",
+        json!({"productId": "P1", "price": 12, "currency": "EUR"}),
+        json!({}),
+    )
+    .await;
+    record(&f, "entity_price_create", "entity event: PRICE CREATE", 1);
+    entity(
+        &f,
+        "c2",
+        "PRICE",
+        "P1",
+        "UPDATE",
+        json!({"productId": "P1", "price": 10, "currency": "EUR"}),
+        json!({}),
+    )
+    .await;
+    record(
+        &f,
+        "entity_price_update",
+        "entity event: PRICE UPDATE of a known price",
+        1,
+    );
+    let product = json!({"productId": "P1", "name": "Mug", "url": "https://shop.example/mug", "imageUrl": "https://shop.example/mug.png"});
+    entity(&f, "p1", "PRODUCT", "P1", "CREATE", product, json!({})).await;
+    record(&f, "entity_product_create", "entity event: PRODUCT CREATE", 1);
+    entity(
+        &f,
+        "w1",
+        "WISHLIST",
+        "wl-1",
+        "CREATE",
+        json!({"items": ["P1"]}),
+        json!({"email": "wisher@example.com"}),
+    )
+    .await;
+    record(
+        &f,
+        "entity_wishlist_create",
+        "entity event: WISHLIST CREATE of a new customer",
+        1,
+    );
+    entity(
+        &f,
+        "u1",
+        "CUSTOMER",
+        "cu-1",
+        "CREATE",
+        json!({"email": "new@example.com", "firstName": "N"}),
+        json!({"email": "new@example.com"}),
+    )
+    .await;
+    record(&f, "entity_customer_create", "entity event: CUSTOMER CREATE", 1);
+}
+
+#[tokio::test]
+async fn when_a_full_batch_goes_to_five_subscriptions_should_record_its_requests() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let all = json!({"eventNames": ["Order Placed"]});
+    p.sqs_subscriber(all.clone()).await;
+    p.sqs_subscriber(all.clone()).await;
+    for _ in 0..2 {
+        let topic = f
+            .clients
+            .sns
+            .create_topic()
+            .name(format!("t-{}", hex_id()))
+            .send()
+            .await
+            .unwrap();
+        let destination = json!({"type": "SNS", "sns": {"topicArn": topic.topic_arn.unwrap()}});
+        p.subscribe(json!({"eventNames": ["Order Placed"], "destination": destination}))
+            .await;
+    }
+    let (receiver, _) = p.webhook_subscriber(json!(["Order Placed"])).await;
+    receiver.answer(200);
+    let events: Vec<Value> = (0..100)
+        .map(|i| json!({"eventName": "Order Placed", "uniqueId": format!("o-{i}"), "customer": {"email": format!("c{i}@example.com")}}))
+        .collect();
+    assert_eq!(f.post_bulk(&json!({ "events": events })).await.0, 202);
+    let (event, _) = p.receive_up_to(100).await.unwrap();
+    f.clients.log.take_touches();
+    let (_, counts) = p.dispatcher.handle_counted(event, "it-request").await.unwrap();
+    assert_eq!(counts.delivered, 500);
+    record(
+        &f,
+        "dispatch_batch_5_subscriptions",
+        "dispatch of a 100-message batch to 2 SQS, 2 SNS and 1 webhook subscription",
+        100,
+    );
+}
+
+#[tokio::test]
+async fn when_the_sweep_finds_stalled_events_should_record_its_requests() {
+    let f = Fixture::new().await;
+    for i in 0..10 {
+        assert_eq!(
+            f.post(
+                &json!({"eventName": "Stalled", "uniqueId": format!("s-{i}"), "customer": {"email": "s@example.com"}})
+            )
+            .await
+            .0,
+            202
+        );
+    }
+    let sweeper = scheduler(&f, "http://127.0.0.1:9");
+    f.clock.advance(Duration::minutes(6));
+    f.clients.log.take_touches();
+    assert_eq!(checked_tick(&f, &sweeper).await.sweep.enqueued, 10);
+    record(
+        &f,
+        "scheduler_tick_sweep_10",
+        "a scheduler tick whose sweep re-enqueues 10 stalled events (no job due)",
+        1,
+    );
+}
+
+#[tokio::test]
+async fn when_a_job_runs_should_record_its_requests() {
+    let f = Fixture::new().await;
+    let receiver = WebhookReceiver::start().await;
+    receiver.answer(202);
+    entity(
+        &f,
+        "i1",
+        "INVENTORY_LEVEL",
+        "P1",
+        "CREATE",
+        json!({"productId": "P1", "quantity": 0}),
+        json!({}),
+    )
+    .await;
+    for n in 0..5 {
+        esputnik(&f, &viewed(&format!("waiting{n}@example.com"), "P1", 0)).await;
+    }
+    let product = json!({"productId": "P1", "name": "Mug", "url": "https://shop.example/mug", "imageUrl": "https://shop.example/mug.png"});
+    entity(&f, "p1", "PRODUCT", "P1", "CREATE", product, json!({})).await;
+    entity(
+        &f,
+        "i2",
+        "INVENTORY_LEVEL",
+        "P1",
+        "UPDATE",
+        json!({"productId": "P1", "quantity": 5}),
+        json!({}),
+    )
+    .await;
+    let body = json!({"notification": "BACK_IN_STOCK", "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef"});
+    create_job(&f, &body).await;
+    let tick = scheduler(&f, &receiver.base());
+    f.clock.advance(Duration::minutes(61));
+    f.clients.log.take_touches();
+    assert_eq!(checked_tick(&f, &tick).await.jobs.ran, 1);
+    assert_eq!(receiver.take().len(), 1, "one SendGrid request for the five viewers");
+    record(
+        &f,
+        "job_run_back_in_stock_5",
+        "a BACK_IN_STOCK run mailing the 5 viewers of a product back in stock",
+        1,
+    );
+}
+
+#[tokio::test]
+async fn when_a_customer_is_erased_should_record_its_requests() {
+    let f = Fixture::new().await;
+    let (status, first) = f
+        .post(
+            &json!({"eventName": "Signed Up", "customer": {"email": "ann@example.com", "phoneNumber": "+14155550123"}}),
+        )
+        .await;
+    assert_eq!(status, 202, "{first}");
+    esputnik(&f, &viewed("ann@example.com", "P1", 1)).await;
+    f.clients.log.take_touches();
+    let bearer = f.bearer();
+    let request = integration_tests::apigw_request(
+        "DELETE",
+        &format!("/stores/{}/customers?email=ann@example.com", f.store_id),
+        &[("authorization", &bearer)],
+        None,
+    );
+    let (status, answer) = read_response(f.handler.handle(request).await);
+    assert_eq!(status, 200, "{answer}");
+    record(
+        &f,
+        "erasure_by_email",
+        "erasure of a customer with 2 events, a product view and 2 identifiers",
+        1,
+    );
+}
+
+#[tokio::test]
+async fn when_a_full_batch_has_no_subscriber_should_record_its_requests() {
+    let f = Fixture::new().await;
+    let p = Pipeline::new(&f);
+    let events: Vec<Value> = (0..100)
+        .map(|i| json!({"eventName": "Nobody Listens", "uniqueId": format!("n-{i}"), "customer": {"email": format!("c{i}@example.com")}}))
+        .collect();
+    assert_eq!(f.post_bulk(&json!({ "events": events })).await.0, 202);
+    let (event, _) = p.receive_up_to(100).await.unwrap();
+    f.clients.log.take_touches();
+    let (_, counts) = p.dispatcher.handle_counted(event, "it-request").await.unwrap();
+    assert_eq!(counts.delivered, 0);
+    record(
+        &f,
+        "dispatch_batch_no_subscription",
+        "dispatch of a 100-message batch no subscription matches",
+        100,
+    );
+}
+
+/// The constants of the code the model needs besides the requests: how many partitions a sharded key
+/// spreads over, and how the rate limiter's leases grow.
+#[test]
+fn the_model_gets_the_codes_constants() {
+    use collector_aws::keys;
+    use collector_core::domain::rate_limit;
+    let constants = json!({
+        "shards": {"PENDING#{shard}": keys::PENDING_SHARDS, "DUE#{shard}": keys::DUE_SHARDS},
+        "rate_limit": {"max_lease": rate_limit::MAX_LEASE, "bulk_weight": rate_limit::BULK_WEIGHT,
+                        "max_per_second": rate_limit::PER_SECOND_RANGE.end()},
+    });
+    let dir = integration_tests::target_dir().join("scale");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("constants.json"), constants.to_string()).unwrap();
+}
