@@ -24,6 +24,12 @@ pub enum Fault {
     TimedOut,
     /// Reached the service and took effect, then the connection dropped: the caller cannot tell.
     AnswerLost,
+    /// A batch call answered with every item left unprocessed (`UnprocessedKeys`, `UnprocessedItems`), as
+    /// DynamoDB answers when the items' partitions are throttled (armed only).
+    Unprocessed,
+    /// A transaction cancelled as DynamoDB cancels one whose partition was throttled: a
+    /// `TransactionCanceledException` whose reasons say `ThrottlingError` for the first item (armed only).
+    TransactionThrottled,
     /// Answered that the table does not exist: a permanent failure (armed only).
     NoSuchTable,
     /// Never answered, never sent: the invocation dies here when its caller gives up on it (armed only;
@@ -73,6 +79,11 @@ impl Faults {
             fault,
             times,
         });
+    }
+
+    /// Forgets every armed fault not yet reached.
+    pub fn disarm(&self) {
+        self.armed.lock().unwrap().clear();
     }
 
     /// Resolves when a request reaches an armed [`Fault::Hang`].
@@ -155,6 +166,12 @@ impl Faults {
                     ))
                 })
             }
+            Fault::Unprocessed => {
+                HttpConnectorFuture::ready(Ok(unprocessed(request.body().bytes().unwrap_or_default())))
+            }
+            Fault::TransactionThrottled => {
+                HttpConnectorFuture::ready(Ok(throttled_transaction(request.body().bytes().unwrap_or_default())))
+            }
             Fault::NoSuchTable => {
                 HttpConnectorFuture::ready(Ok(error_response(400, json, &service, "ResourceNotFoundException")))
             }
@@ -168,6 +185,55 @@ impl Faults {
 
 /// The error an AWS service answers, in its protocol: JSON (`__type`) where the request named an
 /// `X-Amz-Target`, else the query protocol's XML. DynamoDB names throttling `ThrottlingException`.
+/// A batch call's answer that processed nothing: the request's items, handed back.
+fn unprocessed(request: &[u8]) -> Response<SdkBody> {
+    let body: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+    let items = &body["RequestItems"];
+    let is_read = items
+        .as_object()
+        .and_then(|tables| tables.values().next())
+        .is_some_and(|spec| spec.get("Keys").is_some());
+    let answer = if is_read {
+        serde_json::json!({"Responses": {}, "UnprocessedKeys": items})
+    } else {
+        serde_json::json!({"UnprocessedItems": items})
+    };
+    let mut response = Response::new(
+        StatusCode::try_from(200).expect("a status"),
+        SdkBody::from(answer.to_string()),
+    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
+    response
+}
+
+/// DynamoDB's answer to a transaction cancelled because its first item's partition was throttled: one reason
+/// per item, in order.
+fn throttled_transaction(request: &[u8]) -> Response<SdkBody> {
+    let items = serde_json::from_slice::<serde_json::Value>(request)
+        .ok()
+        .and_then(|body| body["TransactItems"].as_array().map(Vec::len))
+        .unwrap_or(1);
+    let mut reasons = vec![serde_json::json!({"Code": "ThrottlingError",
+        "Message": "Throughput exceeds the current capacity of your table or index."})];
+    reasons.resize(items.max(1), serde_json::json!({"Code": "None"}));
+    let names: Vec<&str> = reasons.iter().map(|r| r["Code"].as_str().unwrap_or_default()).collect();
+    let body = serde_json::json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "Message": format!("Transaction cancelled, please refer cancellation reasons for specific reasons [{}]", names.join(", ")),
+        "CancellationReasons": reasons,
+    });
+    let mut response = Response::new(
+        StatusCode::try_from(400).expect("a status"),
+        SdkBody::from(body.to_string()),
+    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
+    response
+}
+
 fn error_response(status: u16, json: bool, service: &str, code: &str) -> Response<SdkBody> {
     let code = match (code, service.starts_with("DynamoDB")) {
         ("Throttling", true) => "ThrottlingException",

@@ -31,5 +31,6 @@ mod scale;
 mod sendgrid;
 mod subscriptions;
 mod support;
+mod throttling;
 mod validation;
 mod wiring;

@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 
 use super::dynamo::{from_item, item_of, key, n, DynamoTable};
-use super::errors::{permanent, sdk_error};
+use super::errors::{permanent, sdk_error, transaction_error};
 use super::keys::{self, PK, SK, STORE_KEY_PREFIX};
 use collector_core::domain::api_key::ApiKeyRecord;
 use collector_core::domain::ids::StoreId;
@@ -69,7 +69,7 @@ impl StoreAdministration for DynamoTable {
             .set_transact_items(Some(puts))
             .send()
             .await
-            .map_err(|e| sdk_error(OP, e))?;
+            .map_err(|e| transaction_error(OP, e))?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem, Up
 use chrono::{DateTime, Duration, Utc};
 
 use super::dynamo::{event_from_item, from_item, item_of, key, n, pk_of, DynamoTable, Item};
-use super::errors::{permanent, sdk_error};
+use super::errors::{cancelled_transiently, permanent, sdk_error, transaction_error};
 use super::keys::{self, PENDING_SHARD, PENDING_SINCE};
 use collector_core::domain::customer::Customer;
 use collector_core::domain::delivery::{DeliveryRecord, DeliveryStatus, DELIVERY_RETENTION_DAYS};
@@ -182,10 +182,13 @@ impl DynamoTable {
     }
 
     /// One transaction of updates. On cancellation, the updates whose condition failed are dropped and the
-    /// rest tried again: a ledger record someone else marked delivered, or an event erased meanwhile.
+    /// rest tried again: a ledger record someone else marked delivered, or an event erased meanwhile. A
+    /// transaction cancelled for throttling is tried again after a backoff, up to [`THROTTLED_RETRIES`]
+    /// times: the messages were sent already, and a ledger that misses them would send them again.
     async fn transact_dropping_failed(&self, mut updates: Vec<Update>) -> Result<(), StoreError> {
         const OP: &str = "record dispatch";
-        for _ in 0..3 {
+        let (mut conflicts, mut throttled) = (0, 0);
+        while conflicts < 3 {
             if updates.is_empty() {
                 return Ok(());
             }
@@ -207,15 +210,21 @@ impl DynamoTable {
                 Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
                     c.cancellation_reasons().to_vec()
                 }
-                _ => return Err(sdk_error(OP, error)),
+                _ => return Err(transaction_error(OP, error)),
             };
             let failed: Vec<bool> = reasons
                 .iter()
                 .map(|r| r.code() == Some("ConditionalCheckFailed"))
                 .collect();
             if !failed.iter().any(|f| *f) {
-                return Err(sdk_error(OP, error));
+                if cancelled_transiently(&reasons) && throttled < THROTTLED_RETRIES {
+                    throttled += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << (2 * throttled))).await;
+                    continue;
+                }
+                return Err(transaction_error(OP, error));
             }
+            conflicts += 1;
             updates = updates
                 .into_iter()
                 .zip(failed)
@@ -229,6 +238,10 @@ impl DynamoTable {
         })
     }
 }
+
+/// How many times a ledger transaction cancelled for throttling is tried again (after 100 ms, 400 ms and
+/// 1.6 s) before dispatch gives the message back to the queue.
+const THROTTLED_RETRIES: u32 = 3;
 
 impl SubscriptionStore for DynamoTable {
     async fn create_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {

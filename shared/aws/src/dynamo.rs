@@ -21,6 +21,10 @@ pub type Item = HashMap<String, AttributeValue>;
 const MAX_BATCH_GET: usize = 100;
 /// DynamoDB's limit of items in one `BatchWriteItem`.
 const MAX_BATCH_WRITE: usize = 25;
+/// How many times a batch call retries what DynamoDB left unprocessed (about 2.5 s of backoff in all)
+/// before it gives the rest back as throttled: a loop over `UnprocessedKeys` is bounded by this, not by the
+/// Lambda timeout.
+pub(super) const UNPROCESSED_ROUNDS: u32 = 8;
 
 /// The table and the client to reach it. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -170,12 +174,15 @@ impl DynamoTable {
     }
 
     /// Gets items by key in as few `BatchGetItem` calls as DynamoDB allows (100 keys each), retrying
-    /// `UnprocessedKeys` with backoff. Keys must be distinct.
+    /// `UnprocessedKeys` with backoff for at most [`UNPROCESSED_ROUNDS`] rounds; keys still unprocessed
+    /// then make it a `Transient` error (the partitions are throttled: the caller answers 503 or retries
+    /// later). Keys must be distinct.
     pub(super) async fn batch_get(&self, operation: &'static str, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::with_capacity(keys.len());
         let mut chunks = keys.into_iter().peekable();
         let mut pending: Vec<Item> = Vec::new();
         let mut backoff_ms = 10;
+        let mut rounds = 0;
         while !pending.is_empty() || chunks.peek().is_some() {
             while pending.len() < MAX_BATCH_GET {
                 match chunks.next() {
@@ -204,6 +211,10 @@ impl DynamoTable {
                 .map(|k| k.keys)
                 .unwrap_or_default();
             if !pending.is_empty() {
+                rounds += 1;
+                if rounds > UNPROCESSED_ROUNDS {
+                    return Err(still_unprocessed(operation, pending.len() + chunks.len()));
+                }
                 tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
                 backoff_ms = (backoff_ms * 2).min(1_000);
             }
@@ -211,7 +222,9 @@ impl DynamoTable {
         Ok(found)
     }
 
-    /// Writes (puts or deletes) in `BatchWriteItem` calls of 25, retrying `UnprocessedItems` with backoff.
+    /// Writes (puts or deletes) in `BatchWriteItem` calls of 25, retrying `UnprocessedItems` with backoff
+    /// for at most [`UNPROCESSED_ROUNDS`] rounds a chunk; what is still unwritten then makes it a
+    /// `Transient` error naming how many (the writes are idempotent: the caller tries them all again).
     pub(super) async fn batch_write(
         &self,
         operation: &'static str,
@@ -221,6 +234,7 @@ impl DynamoTable {
         while requests.peek().is_some() {
             let mut chunk: Vec<WriteRequest> = requests.by_ref().take(MAX_BATCH_WRITE).collect();
             let mut backoff_ms = 20;
+            let mut rounds = 0;
             while !chunk.is_empty() {
                 let output = self
                     .client
@@ -234,6 +248,10 @@ impl DynamoTable {
                     .and_then(|mut u| u.remove(&self.table))
                     .unwrap_or_default();
                 if !chunk.is_empty() {
+                    rounds += 1;
+                    if rounds > UNPROCESSED_ROUNDS {
+                        return Err(still_unprocessed(operation, chunk.len() + requests.len()));
+                    }
                     tokio::time::sleep(std::time::Duration::from_millis(backoff_ms)).await;
                     backoff_ms = (backoff_ms * 2).min(1_000);
                 }
@@ -271,5 +289,14 @@ impl DynamoTable {
     pub async fn is_pending(&self, store: &StoreId, id: &EventId) -> Result<bool, StoreError> {
         let item = self.get("get event", keys::event(store, id)).await?;
         Ok(item.is_some_and(|i| i.contains_key(PENDING_SHARD)))
+    }
+}
+
+/// A batch call's rest that DynamoDB would not process in [`UNPROCESSED_ROUNDS`]: throttled, so transient.
+fn still_unprocessed(operation: &'static str, left: usize) -> StoreError {
+    StoreError {
+        operation,
+        kind: collector_core::ports::ErrorKind::Transient,
+        message: format!("{left} items still unprocessed after {UNPROCESSED_ROUNDS} retries: throttled"),
     }
 }

@@ -44,6 +44,48 @@ where
     }
 }
 
+/// Why DynamoDB cancelled a transaction, when trying again later can succeed: the items' partitions were
+/// throttled or busy, not a condition that failed.
+const TRANSIENT_CANCELLATIONS: [&str; 5] = [
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "TransactionConflict",
+    "InternalServerError",
+];
+
+/// Whether a cancelled transaction's reasons say it may succeed when tried again.
+pub fn cancelled_transiently(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> bool {
+    reasons.iter().any(|reason| {
+        reason
+            .code()
+            .is_some_and(|code| TRANSIENT_CANCELLATIONS.contains(&code))
+    })
+}
+
+/// [`sdk_error`] for a transaction: one cancelled for throttling (a reason per item, no error code of its
+/// own that says so) is `Transient`, as a throttled single write is.
+pub fn transaction_error<R>(
+    operation: &'static str,
+    error: SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> StoreError
+where
+    R: std::fmt::Debug,
+{
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    let transient = match error.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) => {
+            cancelled_transiently(cancelled.cancellation_reasons())
+        }
+        _ => false,
+    };
+    let mut described = sdk_error(operation, error);
+    if transient {
+        described.kind = ErrorKind::Transient;
+    }
+    described
+}
+
 /// An item that does not have the shape the code expects, or a request the SDK refused to build.
 pub fn permanent(operation: &'static str, error: impl std::fmt::Display) -> StoreError {
     StoreError {

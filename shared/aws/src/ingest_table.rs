@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update};
 
 use super::dynamo::{event_item, from_item, item_of, key, owned_by, pk_of, DynamoTable, Item};
-use super::errors::{permanent, sdk_error};
+use super::errors::{permanent, transaction_error};
 use super::keys::{self};
 use collector_core::domain::custom_event::CustomerInput;
 use collector_core::domain::customer::{Customer, ProfileField};
@@ -272,7 +272,7 @@ impl IngestStore for DynamoTable {
             Err(error) => error,
         };
         let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = error.as_service_error() else {
-            return Err(sdk_error(OP, error));
+            return Err(transaction_error(OP, error));
         };
         let reasons = cancelled.cancellation_reasons();
         let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
@@ -298,7 +298,7 @@ impl IngestStore for DynamoTable {
         if contended {
             Ok(CommitOutcome::Contended)
         } else {
-            Err(sdk_error(OP, error))
+            Err(transaction_error(OP, error))
         }
     }
 }

@@ -17,8 +17,8 @@ use crate::domain::retry::{retry_delay, MAX_ATTEMPTS};
 use crate::domain::subscription::Subscription;
 use crate::domain::trace::TraceContext;
 use crate::ports::{
-    Delivery, DispatchRecord, DispatchState, DispatchStore, LedgerEntry, MessageAttributes, PendingMarker, Publisher,
-    SendOutcome,
+    Delivery, DispatchRecord, DispatchState, DispatchStore, ErrorKind, LedgerEntry, MessageAttributes, PendingMarker,
+    Publisher, SendOutcome, StoreError,
 };
 
 /// One dispatch message: the event, how many times the queue has handed it over (1 on first receipt), and
@@ -88,7 +88,11 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         Ok(states) => states,
         Err(error) => {
             tracing::error!(%error, "reading the events failed");
-            return (vec![ItemOutcome::Failed; items.len()], DispatchCounts::default());
+            let outcomes = items
+                .iter()
+                .map(|item| after_store_error(&error, item.receive_count, jitter))
+                .collect();
+            return (outcomes, DispatchCounts::default());
         }
     };
     let mut slots = slots(items, states);
@@ -186,7 +190,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     for (i, written) in recorded.into_iter().zip(written) {
         if let Err(error) = written {
             tracing::error!(event_id = %slots[i].item.event.event_id, %error, "recording deliveries failed");
-            slots[i].outcome = ItemOutcome::Failed;
+            slots[i].outcome = after_store_error(&error, slots[i].item.receive_count, jitter);
         }
     }
     let deactivations = deactivate
@@ -300,6 +304,16 @@ fn attempt_of(outcome: SendOutcome, receive_count: u32, now: DateTime<Utc>) -> A
 
 /// What becomes of an event's marker and its message: settled when nothing failed transiently; else retried
 /// after the schedule's delay while attempts are left, and failed (to the dead-letter queue) when not.
+/// What becomes of a message when the table failed it (its event could not be read, or its attempts not
+/// recorded). A throttled table is given time: the message comes back after the retry delay (sends already
+/// made may then repeat; a subscriber dedupes by message id). Anything else fails it.
+fn after_store_error(error: &StoreError, receive_count: u32, jitter: f64) -> ItemOutcome {
+    match (error.kind, retry_delay(receive_count, jitter)) {
+        (ErrorKind::Transient, Some(delay)) => ItemOutcome::RetryAfter(delay),
+        _ => ItemOutcome::Failed,
+    }
+}
+
 fn settle(receive_count: u32, transient: bool, jitter: f64, now: DateTime<Utc>) -> (PendingMarker, ItemOutcome) {
     if !transient {
         return (PendingMarker::Clear, ItemOutcome::Done);

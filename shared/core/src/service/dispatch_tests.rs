@@ -153,13 +153,22 @@ async fn when_a_destination_fails_should_retry_while_attempts_last_then_give_up_
 }
 
 #[tokio::test]
-async fn when_the_record_or_the_read_fails_should_report_the_message_failed() {
+async fn when_the_table_is_throttled_should_give_the_message_time_and_fail_it_only_for_good() {
     let (table, item) = table_with_event(vec![subscription(1, None, &["*"])]).await;
     let publisher = RecordingPublisher::default();
+    // Sent, then the record throttled: the message comes back after the retry delay, not to the DLQ's count
+    // as a failure.
     table.arm("record_dispatches", Failure::Before);
     let (outcomes, counts) = dispatch(&table, &publisher, std::slice::from_ref(&item), later(), 0.5).await;
-    assert_eq!((outcomes, counts.delivered), (vec![ItemOutcome::Failed], 1));
+    assert_eq!(counts.delivered, 1);
+    assert!(matches!(outcomes[..], [ItemOutcome::RetryAfter(_)]), "{outcomes:?}");
     table.arm("dispatch_states", Failure::Before);
+    let (outcomes, _) = dispatch(&table, &publisher, std::slice::from_ref(&item), later(), 0.5).await;
+    assert!(matches!(outcomes[..], [ItemOutcome::RetryAfter(_)]), "{outcomes:?}");
+    table.arm("record_dispatches", Failure::Permanent);
+    let (outcomes, _) = dispatch(&table, &publisher, std::slice::from_ref(&item), later(), 0.5).await;
+    assert_eq!(outcomes, [ItemOutcome::Failed]);
+    table.arm("dispatch_states", Failure::Permanent);
     let (outcomes, _) = dispatch(&table, &publisher, &[item], later(), 0.5).await;
     assert_eq!(outcomes, [ItemOutcome::Failed]);
 }

@@ -50,6 +50,8 @@ pub enum Failure {
     Before,
     /// The call takes effect, then fails: its caller cannot tell (an answer lost on the way back).
     After,
+    /// The call fails for good and changes nothing (a missing table, a refused request).
+    Permanent,
 }
 
 /// A change another writer makes just before the next commit is judged: the race a test wants to see lost.
@@ -77,10 +79,10 @@ pub(super) fn event_key(event: &EventRef) -> String {
     key(&[event.store_id.as_str(), event.event_id.as_str()])
 }
 
-fn failed(operation: &'static str) -> StoreError {
+fn failed(operation: &'static str, kind: ErrorKind) -> StoreError {
     StoreError {
         operation,
-        kind: ErrorKind::Transient,
+        kind,
         message: "injected".to_owned(),
     }
 }
@@ -114,12 +116,14 @@ impl MemoryTable {
         call: impl FnOnce(&mut Contents) -> T,
     ) -> Result<T, StoreError> {
         let failure = self.take_armed(operation);
-        if failure == Some(Failure::Before) {
-            return Err(failed(operation));
+        match failure {
+            Some(Failure::Before) => return Err(failed(operation, ErrorKind::Transient)),
+            Some(Failure::Permanent) => return Err(failed(operation, ErrorKind::Permanent)),
+            _ => {}
         }
         let result = call(&mut self.contents());
         match failure {
-            Some(Failure::After) => Err(failed(operation)),
+            Some(Failure::After) => Err(failed(operation, ErrorKind::Transient)),
             _ => Ok(result),
         }
     }
