@@ -35,7 +35,8 @@ def _tag(name):
 
 
 for _short, _full in [("!Ref", "Ref"), ("!GetAtt", "Fn::GetAtt"), ("!Sub", "Fn::Sub"), ("!Join", "Fn::Join"),
-                      ("!If", "Fn::If"), ("!Equals", "Fn::Equals"), ("!Select", "Fn::Select"), ("!Not", "Fn::Not")]:
+                      ("!If", "Fn::If"), ("!Equals", "Fn::Equals"), ("!Select", "Fn::Select"), ("!Not", "Fn::Not"),
+                      ("!Or", "Fn::Or"), ("!Condition", "Condition")]:
     CfnLoader.add_constructor(_short, _tag(_full))
 
 

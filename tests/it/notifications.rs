@@ -12,12 +12,20 @@ use crate::pipeline::{checked_tick, WebhookReceiver};
 use crate::support::Fixture;
 use crate::wiring::scheduler;
 
-async fn esputnik(f: &Fixture, body: Value) {
+pub(crate) async fn esputnik(f: &Fixture, body: Value) {
     let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/event", &body)).await);
     assert_eq!(status, 200, "{answer}");
 }
 
-async fn entity(f: &Fixture, id: &str, entity: &str, entity_id: &str, operation: &str, payload: Value, keys: Value) {
+pub(crate) async fn entity(
+    f: &Fixture,
+    id: &str,
+    entity: &str,
+    entity_id: &str,
+    operation: &str,
+    payload: Value,
+    keys: Value,
+) {
     let body = json!({"id": id, "entity_name": entity, "entity_id": entity_id, "event_payload": {
         "operation": operation, "key_attributes": keys, "base64_encoded_payload_json": STANDARD.encode(payload.to_string())}});
     let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/events", &body)).await);
@@ -30,7 +38,7 @@ async fn job(f: &Fixture, notification: &str) -> String {
     crate::wiring::create_job(f, &body).await
 }
 
-fn viewed(email: &str, product: &str, in_stock: u8) -> Value {
+pub(crate) fn viewed(email: &str, product: &str, in_stock: u8) -> Value {
     json!({"eventTypeKey": "productViewed", "keyValue": email, "params": [
         {"name": "product", "value": format!("{{\"productId\":\"{product}\",\"price\":12,\"isInStock\":{in_stock}}}")}]})
 }

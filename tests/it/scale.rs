@@ -3,13 +3,12 @@
 //! Single events and bulks are recorded where their request counts are asserted (`requests.rs`); the rest
 //! here. A flow whose requests the recorder cannot interpret fails.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use chrono::Duration;
 use integration_tests::heat::write_sequence;
 use integration_tests::read_response;
 use serde_json::{json, Value};
 
+use crate::notifications::{entity, esputnik, viewed};
 use crate::pipeline::{checked_tick, Pipeline, WebhookReceiver};
 use crate::support::{hex_id, Fixture};
 use crate::wiring::{create_job, scheduler};
@@ -18,31 +17,14 @@ fn record(f: &Fixture, name: &str, description: &str, instances: usize) {
     write_sequence(name, description, instances, &f.clients.log.take_touches());
 }
 
-async fn esputnik(f: &Fixture, body: &Value) {
-    let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/event", body)).await);
-    assert_eq!(status, 200, "{answer}");
-}
-
-async fn entity(f: &Fixture, id: &str, entity: &str, entity_id: &str, operation: &str, payload: Value, keys: Value) {
-    let body = json!({"id": id, "entity_name": entity, "entity_id": entity_id, "event_payload": {
-        "operation": operation, "key_attributes": keys, "base64_encoded_payload_json": STANDARD.encode(payload.to_string())}});
-    let (status, answer) = read_response(f.handler.handle(f.json_post("/api/v1/events", &body)).await);
-    assert!(status == 201 || status == 200, "{answer}");
-}
-
-fn viewed(email: &str, product: &str, in_stock: u8) -> Value {
-    json!({"eventTypeKey": "productViewed", "keyValue": email, "params": [
-        {"name": "product", "value": format!("{{\"productId\":\"{product}\",\"price\":12,\"isInStock\":{in_stock}}}")}]})
-}
-
 #[tokio::test]
 async fn when_esputnik_events_of_each_kind_arrive_should_record_their_requests() {
     let f = Fixture::new().await;
     // A known customer: the key and settings are cached, the customer exists.
-    esputnik(&f, &viewed("shopper@example.com", "P0", 1)).await;
+    esputnik(&f, viewed("shopper@example.com", "P0", 1)).await;
     f.clients.log.take_touches();
 
-    esputnik(&f, &viewed("shopper@example.com", "P1", 0)).await;
+    esputnik(&f, viewed("shopper@example.com", "P1", 0)).await;
     record(
         &f,
         "esputnik_product_viewed",
@@ -52,7 +34,7 @@ async fn when_esputnik_events_of_each_kind_arrive_should_record_their_requests()
     let cart = json!({"eventTypeKey": "cartUpdated", "keyValue": "shopper@example.com", "params": [
         {"name": "products", "value": "[{\"productId\":\"P1\",\"quantity\":1,\"price\":12}]"},
         {"name": "recycleStateId", "value": "r-1"}]});
-    esputnik(&f, &cart).await;
+    esputnik(&f, cart).await;
     record(
         &f,
         "esputnik_cart_updated",
@@ -65,14 +47,14 @@ async fn when_esputnik_events_of_each_kind_arrive_should_record_their_requests()
             {"name": "totalCost", "value": "12"}, {"name": "status", "value": "INITIALIZED"},
             {"name": "date", "value": "2026-11-22T10:00:00"}]})
     };
-    esputnik(&f, &order("orderCreated")).await;
+    esputnik(&f, order("orderCreated")).await;
     record(
         &f,
         "esputnik_order_created",
         "eSputnik orderCreated of a known customer",
         1,
     );
-    esputnik(&f, &order("orderDelivered")).await;
+    esputnik(&f, order("orderDelivered")).await;
     record(
         &f,
         "esputnik_order_status",
@@ -204,20 +186,23 @@ async fn when_a_full_batch_goes_to_five_subscriptions_should_record_its_requests
     }
     let (receiver, _) = p.webhook_subscriber(json!(["Order Placed"])).await;
     receiver.answer(200);
+    let description = "dispatch of a 100-message batch to 2 SQS, 2 SNS and 1 webhook subscription";
+    dispatch_recorded(&p, "Order Placed", 500, "dispatch_batch_5_subscriptions", description).await;
+}
+
+/// Ingests a bulk of 100 `event_name` events, then records the dispatch of the batch of their 100 messages,
+/// which must deliver `delivered` messages.
+async fn dispatch_recorded(p: &Pipeline<'_>, event_name: &str, delivered: usize, name: &str, description: &str) {
+    let f = p.f;
     let events: Vec<Value> = (0..100)
-        .map(|i| json!({"eventName": "Order Placed", "uniqueId": format!("o-{i}"), "customer": {"email": format!("c{i}@example.com")}}))
+        .map(|i| json!({"eventName": event_name, "uniqueId": format!("o-{i}"), "customer": {"email": format!("c{i}@example.com")}}))
         .collect();
     assert_eq!(f.post_bulk(&json!({ "events": events })).await.0, 202);
     let (event, _) = p.receive_up_to(100).await.unwrap();
     f.clients.log.take_touches();
     let (_, counts) = p.dispatcher.handle_counted(event, "it-request").await.unwrap();
-    assert_eq!(counts.delivered, 500);
-    record(
-        &f,
-        "dispatch_batch_5_subscriptions",
-        "dispatch of a 100-message batch to 2 SQS, 2 SNS and 1 webhook subscription",
-        100,
-    );
+    assert_eq!(counts.delivered, delivered);
+    record(f, name, description, 100);
 }
 
 #[tokio::test]
@@ -261,7 +246,7 @@ async fn when_a_job_runs_should_record_its_requests() {
     )
     .await;
     for n in 0..5 {
-        esputnik(&f, &viewed(&format!("waiting{n}@example.com"), "P1", 0)).await;
+        esputnik(&f, viewed(&format!("waiting{n}@example.com"), "P1", 0)).await;
     }
     let product = json!({"productId": "P1", "name": "Mug", "url": "https://shop.example/mug", "imageUrl": "https://shop.example/mug.png"});
     entity(&f, "p1", "PRODUCT", "P1", "CREATE", product, json!({})).await;
@@ -299,7 +284,7 @@ async fn when_a_customer_is_erased_should_record_its_requests() {
         )
         .await;
     assert_eq!(status, 202, "{first}");
-    esputnik(&f, &viewed("ann@example.com", "P1", 1)).await;
+    esputnik(&f, viewed("ann@example.com", "P1", 1)).await;
     f.clients.log.take_touches();
     let bearer = f.bearer();
     let request = integration_tests::apigw_request(
@@ -322,20 +307,8 @@ async fn when_a_customer_is_erased_should_record_its_requests() {
 async fn when_a_full_batch_has_no_subscriber_should_record_its_requests() {
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
-    let events: Vec<Value> = (0..100)
-        .map(|i| json!({"eventName": "Nobody Listens", "uniqueId": format!("n-{i}"), "customer": {"email": format!("c{i}@example.com")}}))
-        .collect();
-    assert_eq!(f.post_bulk(&json!({ "events": events })).await.0, 202);
-    let (event, _) = p.receive_up_to(100).await.unwrap();
-    f.clients.log.take_touches();
-    let (_, counts) = p.dispatcher.handle_counted(event, "it-request").await.unwrap();
-    assert_eq!(counts.delivered, 0);
-    record(
-        &f,
-        "dispatch_batch_no_subscription",
-        "dispatch of a 100-message batch no subscription matches",
-        100,
-    );
+    let description = "dispatch of a 100-message batch no subscription matches";
+    dispatch_recorded(&p, "Nobody Listens", 0, "dispatch_batch_no_subscription", description).await;
 }
 
 /// The constants of the code the model needs besides the requests: how many partitions a sharded key

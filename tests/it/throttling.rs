@@ -96,12 +96,13 @@ async fn when_the_dispatch_ledger_stays_throttled_should_give_the_message_back_t
         .into_iter()
         .find(|l| l["receive_count"] == 1);
     let line = line.expect("dispatch's log line of the message");
-    assert_eq!(
-        (line["outcome"].as_str(), line["retry_in_s"].as_u64()),
-        (Some("retry"), Some(5)),
+    // The first retry's delay: 5 s within ±20 % jitter (domain::retry), whole seconds in the log.
+    assert_eq!(line["outcome"], "retry", "{line}");
+    assert!(
+        line["retry_in_s"].as_u64().is_some_and(|s| (3..=6).contains(&s)),
         "{line}"
     );
-    // The retry delay hides it: the first retry of domain::retry waits 5 s.
+    // The retry delay hides it.
     assert!(
         p.receive_batch().await.is_none(),
         "backed off with its visibility timeout"
