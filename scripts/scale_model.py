@@ -4,7 +4,8 @@ request sequences the integration tests record (target/scale/sequences/, tests/h
 
     scale_model.py report [--out docs/SCALE.md]   writes the report
     scale_model.py check                          fails when a supported scenario puts a key over the
-                                                  threshold that known_over does not name (or names wrongly)
+                                                  threshold that known_over does not name (or names wrongly),
+                                                  after proving on made-up sequences that it would
 
 Method. A sequence is the touches of `instances` runs of a flow: per touch the table or index, the partition
 key's class (`STORE#{store}#EVENT#{event}`), read or write and the capacity units DynamoDB bills. A flow at
@@ -172,6 +173,33 @@ def check(config, sequences, constants):
     return 0
 
 
+def selftest():
+    """The check on a made-up flow that writes one key 900 times a second: it must fail unlisted, pass listed,
+    and fail when the list names a key that is no longer over."""
+    touch = {"request": 0, "operation": "PutItem", "target": "table", "class": "STORE#{store}#JOBS",
+             "access": "write", "consistent": True, "transactional": False, "bytes": 100, "units": 1.0}
+    sequences = {"hot": {"name": "hot", "instances": 1, "touches": [touch]}}
+    constants = {"shards": {}, "rate_limit": {"max_lease": 10, "max_per_second": 10000}}
+    listed = {"scenario": "*", "target": "table", "class": "STORE#{store}#JOBS", "why": "made up"}
+
+    def verdict(rate, known_over):
+        config = {"limits": {"partition_wcu": 1000, "partition_rcu": 3000, "threshold": 0.8,
+                             "max_transaction_items": 100, "max_transaction_bytes": 4194304},
+                  "scenarios": [{"name": "made-up", "supported": True, "flows": {"hot": rate},
+                                 "shares": {"store": 1, "window": 1}}],
+                  "known_over": known_over}
+        with open(os.devnull, "w") as quiet:
+            saved, sys.stdout = sys.stdout, quiet
+            try:
+                return check(config, sequences, constants)
+            finally:
+                sys.stdout = saved
+
+    assert verdict(900, []) == 1, "a key at 90% of a partition must fail the check"
+    assert verdict(900, [listed]) == 0, "a listed key over the threshold passes"
+    assert verdict(100, [listed]) == 1, "a listed key no longer over must fail the check"
+
+
 def fmt(number):
     if number >= 100:
         return f"{number:,.0f}"
@@ -249,6 +277,7 @@ def main():
         config = yaml.safe_load(f)
     sequences, constants = load_sequences(), load_constants()
     if args.command == "check":
+        selftest()
         sys.exit(check(config, sequences, constants))
     with open(args.out, "w") as f:
         f.write(report(config, sequences, constants))

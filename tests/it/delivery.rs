@@ -340,20 +340,7 @@ async fn when_a_full_batch_is_dispatched_should_cost_a_fixed_number_of_aws_reque
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
     let queue = p.sqs_subscriber(json!({"eventNames": ["Order Placed"]})).await;
-    let topic_arn = f
-        .clients
-        .sns
-        .create_topic()
-        .name(format!("t-{}", hex_id()))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
-    p.subscribe(
-        json!({"eventNames": ["Order Placed"], "destination": {"type": "SNS", "sns": {"topicArn": topic_arn}}}),
-    )
-    .await;
+    p.sns_subscriber(json!({"eventNames": ["Order Placed"]})).await;
     let events: Vec<Value> = (0..100)
         .map(|i| order(&format!("r-{i}"), "known@example.com"))
         .collect();

@@ -90,6 +90,23 @@ impl<'a> Pipeline<'a> {
         url
     }
 
+    /// A new SNS topic and a subscription delivering `subscription`'s events to it; the topic's ARN.
+    pub async fn sns_subscriber(&self, subscription: Value) -> String {
+        let topic = self
+            .f
+            .clients
+            .sns
+            .create_topic()
+            .name(format!("t-{}", hex_id()))
+            .send()
+            .await;
+        let topic_arn = topic.expect("a topic").topic_arn.expect("its ARN");
+        let mut body = subscription;
+        body["destination"] = json!({"type": "SNS", "sns": {"topicArn": topic_arn}});
+        self.subscribe(body).await;
+        topic_arn
+    }
+
     /// A local webhook receiver and a subscription of `event_names` delivering to it (the create response).
     pub async fn webhook_subscriber(&self, event_names: Value) -> (WebhookReceiver, Value) {
         let receiver = WebhookReceiver::start().await;

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::notifications::{entity, esputnik, viewed};
 use crate::pipeline::{checked_tick, Pipeline, WebhookReceiver};
-use crate::support::{hex_id, Fixture};
+use crate::support::Fixture;
 use crate::wiring::{create_job, scheduler};
 
 fn record(f: &Fixture, name: &str, description: &str, instances: usize) {
@@ -63,104 +63,54 @@ async fn when_esputnik_events_of_each_kind_arrive_should_record_their_requests()
     );
 }
 
+/// An inventory level of product `P1`.
+async fn inventory(f: &Fixture, id: &str, operation: &str, quantity: u32) {
+    let level = json!({"productId": "P1", "quantity": quantity});
+    entity(f, id, "INVENTORY_LEVEL", "P1", operation, level, json!({})).await;
+}
+
+fn mug() -> Value {
+    json!({"productId": "P1", "name": "Mug", "url": "https://shop.example/mug", "imageUrl": "https://shop.example/mug.png"})
+}
+
 #[tokio::test]
 async fn when_entity_events_of_each_kind_arrive_should_record_their_requests() {
     let f = Fixture::new().await;
-    entity(
-        &f,
-        "warm",
-        "PRICE",
-        "P0",
-        "CREATE",
-        json!({"productId": "P0", "price": 1, "currency": "EUR"}),
-        json!({}),
-    )
-    .await;
+    let price = |price: u32| json!({"productId": "P1", "price": price, "currency": "EUR"});
+    entity(&f, "warm", "PRICE", "P0", "CREATE", price(1), json!({})).await;
     f.clients.log.take_touches();
 
-    entity(
-        &f,
-        "i1",
-        "INVENTORY_LEVEL",
-        "P1",
-        "CREATE",
-        json!({"productId": "P1", "quantity": 0}),
-        json!({}),
-    )
-    .await;
+    inventory(&f, "i1", "CREATE", 0).await;
     record(&f, "entity_inventory_create", "entity event: INVENTORY_LEVEL CREATE", 1);
-    entity(
-        &f,
-        "i2",
-        "INVENTORY_LEVEL",
-        "P1",
-        "UPDATE",
-        json!({"productId": "P1", "quantity": 5}),
-        json!({}),
-    )
-    .await;
+    inventory(&f, "i2", "UPDATE", 5).await;
     record(
         &f,
         "entity_inventory_update",
         "entity event: INVENTORY_LEVEL UPDATE of a known level",
         1,
     );
-    entity(
-        &f,
-        "c1",
-        "PRICE",
-        "P1",
-        "CREATE",
-        json!({"productId": "P1", "price": 12, "currency": "EUR"}),
-        json!({}),
-    )
-    .await;
+    entity(&f, "c1", "PRICE", "P1", "CREATE", price(12), json!({})).await;
     record(&f, "entity_price_create", "entity event: PRICE CREATE", 1);
-    entity(
-        &f,
-        "c2",
-        "PRICE",
-        "P1",
-        "UPDATE",
-        json!({"productId": "P1", "price": 10, "currency": "EUR"}),
-        json!({}),
-    )
-    .await;
+    entity(&f, "c2", "PRICE", "P1", "UPDATE", price(10), json!({})).await;
     record(
         &f,
         "entity_price_update",
         "entity event: PRICE UPDATE of a known price",
         1,
     );
-    let product = json!({"productId": "P1", "name": "Mug", "url": "https://shop.example/mug", "imageUrl": "https://shop.example/mug.png"});
-    entity(&f, "p1", "PRODUCT", "P1", "CREATE", product, json!({})).await;
+    entity(&f, "p1", "PRODUCT", "P1", "CREATE", mug(), json!({})).await;
     record(&f, "entity_product_create", "entity event: PRODUCT CREATE", 1);
-    entity(
-        &f,
-        "w1",
-        "WISHLIST",
-        "wl-1",
-        "CREATE",
-        json!({"items": ["P1"]}),
-        json!({"email": "wisher@example.com"}),
-    )
-    .await;
+    let wisher = json!({"email": "wisher@example.com"});
+    entity(&f, "w1", "WISHLIST", "wl-1", "CREATE", json!({"items": ["P1"]}), wisher).await;
     record(
         &f,
         "entity_wishlist_create",
         "entity event: WISHLIST CREATE of a new customer",
         1,
     );
-    entity(
-        &f,
-        "u1",
-        "CUSTOMER",
-        "cu-1",
-        "CREATE",
-        json!({"email": "new@example.com", "firstName": "N"}),
-        json!({"email": "new@example.com"}),
-    )
-    .await;
+    let customer = json!({"email": "new@example.com", "firstName": "N"});
+    let keys = json!({"email": "new@example.com"});
+    entity(&f, "u1", "CUSTOMER", "cu-1", "CREATE", customer, keys).await;
     record(&f, "entity_customer_create", "entity event: CUSTOMER CREATE", 1);
 }
 
@@ -171,19 +121,8 @@ async fn when_a_full_batch_goes_to_five_subscriptions_should_record_its_requests
     let all = json!({"eventNames": ["Order Placed"]});
     p.sqs_subscriber(all.clone()).await;
     p.sqs_subscriber(all.clone()).await;
-    for _ in 0..2 {
-        let topic = f
-            .clients
-            .sns
-            .create_topic()
-            .name(format!("t-{}", hex_id()))
-            .send()
-            .await
-            .unwrap();
-        let destination = json!({"type": "SNS", "sns": {"topicArn": topic.topic_arn.unwrap()}});
-        p.subscribe(json!({"eventNames": ["Order Placed"], "destination": destination}))
-            .await;
-    }
+    p.sns_subscriber(all.clone()).await;
+    p.sns_subscriber(all).await;
     let (receiver, _) = p.webhook_subscriber(json!(["Order Placed"])).await;
     receiver.answer(200);
     let description = "dispatch of a 100-message batch to 2 SQS, 2 SNS and 1 webhook subscription";
@@ -235,31 +174,12 @@ async fn when_a_job_runs_should_record_its_requests() {
     let f = Fixture::new().await;
     let receiver = WebhookReceiver::start().await;
     receiver.answer(202);
-    entity(
-        &f,
-        "i1",
-        "INVENTORY_LEVEL",
-        "P1",
-        "CREATE",
-        json!({"productId": "P1", "quantity": 0}),
-        json!({}),
-    )
-    .await;
+    inventory(&f, "i1", "CREATE", 0).await;
     for n in 0..5 {
         esputnik(&f, viewed(&format!("waiting{n}@example.com"), "P1", 0)).await;
     }
-    let product = json!({"productId": "P1", "name": "Mug", "url": "https://shop.example/mug", "imageUrl": "https://shop.example/mug.png"});
-    entity(&f, "p1", "PRODUCT", "P1", "CREATE", product, json!({})).await;
-    entity(
-        &f,
-        "i2",
-        "INVENTORY_LEVEL",
-        "P1",
-        "UPDATE",
-        json!({"productId": "P1", "quantity": 5}),
-        json!({}),
-    )
-    .await;
+    entity(&f, "p1", "PRODUCT", "P1", "CREATE", mug(), json!({})).await;
+    inventory(&f, "i2", "UPDATE", 5).await;
     let body = json!({"notification": "BACK_IN_STOCK", "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef"});
     create_job(&f, &body).await;
     let tick = scheduler(&f, &receiver.base());

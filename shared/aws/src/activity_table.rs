@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
 use chrono::{DateTime, Duration, Utc};
 
-use super::dynamo::{from_item, key, n, DynamoTable};
+use super::dynamo::{from_item, key, n, s, DynamoTable};
 use super::errors::permanent;
 use super::keys::{self, CART_UPDATED_MS, OPEN_CARTS_OF, OWNED_BY};
 use collector_core::domain::activity::{ActivityWrite, Cart, ProductView};
@@ -15,10 +15,6 @@ use collector_core::ports::StoreError;
 
 /// Product views are kept this long after the last one.
 const PRODUCT_VIEW_RETENTION_DAYS: i64 = 90;
-
-fn s(value: impl Into<String>) -> AttributeValue {
-    AttributeValue::S(value.into())
-}
 
 fn value<T: serde::Serialize>(v: T) -> Result<AttributeValue, StoreError> {
     serde_dynamo::to_attribute_value(v).map_err(|e| permanent("activity item", e))

@@ -33,6 +33,10 @@ pub struct DynamoTable {
     pub(super) table: String,
 }
 
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
 pub(super) fn n(value: impl ToString) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }

@@ -44,6 +44,11 @@ where
     }
 }
 
+/// Whether a single write's condition failed (an `…Error::ConditionalCheckFailedException`).
+pub fn is_condition_failure<E: aws_sdk_dynamodb::error::ProvideErrorMetadata>(error: &E) -> bool {
+    error.code() == Some("ConditionalCheckFailedException")
+}
+
 /// Why DynamoDB cancelled a transaction, when trying again later can succeed: the items' partitions were
 /// throttled or busy, not a condition that failed.
 const TRANSIENT_CANCELLATIONS: [&str; 5] = [

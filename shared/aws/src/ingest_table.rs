@@ -10,8 +10,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, ReturnValuesOnConditionCheckF
 use super::dynamo::{event_item, from_item, item_of, key, owned_by, pk_of, DynamoTable, Item};
 use super::errors::{permanent, transaction_error};
 use super::keys::{self};
-use collector_core::domain::custom_event::CustomerInput;
 use collector_core::domain::customer::{Customer, ProfileField};
+use collector_core::domain::customer_input::CustomerInput;
 use collector_core::domain::entity_state::EntityState;
 use collector_core::domain::event::{DedupeRecord, StoredEvent};
 use collector_core::domain::identity::{Identifier, IdentityLookup};

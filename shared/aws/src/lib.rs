@@ -19,6 +19,7 @@ pub mod kms;
 pub mod publisher;
 pub mod sendgrid;
 pub mod sqs;
+mod subscription_table;
 pub mod webhook;
 
 pub use aws_config::SdkConfig;

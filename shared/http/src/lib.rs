@@ -6,6 +6,7 @@ pub mod edge;
 pub mod job_view;
 pub mod openapi;
 pub mod openapi_customers;
+mod openapi_dialects;
 mod openapi_jobs;
 mod openapi_subscriptions;
 pub mod problem;

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::custom_event::ProfilePatch;
+use super::customer_input::ProfilePatch;
 use super::ids::{CustomerId, StoreId};
 use super::values::PropertyValue;
 

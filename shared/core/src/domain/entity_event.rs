@@ -11,7 +11,9 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
 use serde_json::{Map, Value};
 
-use super::custom_event::{bounded_string, check_sizes, CustomEvent, CustomerInput};
+use super::custom_event::CustomEvent;
+use super::customer_input::CustomerInput;
+use super::event_fields::{bounded_string, event_object, is_e164, is_email};
 use super::ids::CustomerId;
 use super::subscription::{EntityType, Operation};
 use super::validation::{json_type, Errors, FieldError, Pointer};
@@ -45,12 +47,7 @@ const DELETES: [&str; 3] = ["DELETE", "BULK_DELETE", "REMOVE"];
 pub fn parse_entity_event(body: &Value) -> Result<EntityEvent, Vec<FieldError>> {
     let root = Pointer::root();
     let mut errors = Errors::default();
-    check_sizes(body, &root, 0, &mut errors);
-    let Some(obj) = body.as_object() else {
-        errors.add(
-            &root,
-            format!("the event must be a JSON object, not {}", json_type(body)),
-        );
+    let Some(obj) = event_object(body, &root, &mut errors) else {
         return Err(errors.into_vec());
     };
     let text = |name: &str, at: &Pointer, errors: &mut Errors| {
@@ -272,8 +269,8 @@ fn customer_of(attributes: &BTreeMap<String, String>) -> Option<CustomerInput> {
     };
     let customer = CustomerInput {
         id: find("customerId").and_then(|id| CustomerId::parse(&id).ok()),
-        email: find("email").filter(|e| super::custom_event::is_email(e)),
-        phone_number: find("phoneNumber").filter(|p| super::custom_event::is_e164(p)),
+        email: find("email").filter(|e| is_email(e)),
+        phone_number: find("phoneNumber").filter(|p| is_e164(p)),
         ..CustomerInput::default()
     };
     (customer.id.is_some() || customer.email.is_some() || customer.phone_number.is_some()).then_some(customer)

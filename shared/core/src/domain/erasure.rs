@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::custom_event::is_e164;
+use super::event_fields::is_e164;
 use super::identity::Identifier;
 use super::ids::CustomerId;
 use super::validation::{Errors, FieldError, Pointer};

@@ -5,8 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::custom_event::CustomerInput;
 use super::customer::Customer;
+use super::customer_input::CustomerInput;
 use super::ids::CustomerId;
 
 /// An identifier kind that points at exactly one customer of a store.
@@ -151,7 +151,7 @@ pub fn attach_identifiers(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::custom_event::ProfilePatch;
+    use crate::domain::customer_input::ProfilePatch;
     use crate::domain::ids::StoreId;
     use chrono::Utc;
 

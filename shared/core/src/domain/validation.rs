@@ -1,6 +1,7 @@
 //! Field errors with RFC 6901 JSON Pointers, collected while a request body is walked.
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// One invalid field: where it is in the request body and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -91,6 +92,55 @@ pub fn json_type(value: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "string",
         serde_json::Value::Array(_) => "array",
         serde_json::Value::Object(_) => "object",
+    }
+}
+
+/// Reads typed optional fields of an object, recording a type error under the field's pointer.
+pub(crate) struct Fields<'a> {
+    pub(crate) object: &'a Map<String, Value>,
+    pub(crate) at: &'a Pointer,
+}
+
+impl Fields<'_> {
+    pub(crate) fn string(&self, name: &str, errors: &mut Errors) -> Option<String> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+            Some(Value::String(_)) => {
+                errors.add(&self.at.key(name), "must not be empty");
+                None
+            }
+            Some(other) => {
+                errors.add(
+                    &self.at.key(name),
+                    format!("must be a string, not {}", json_type(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// [`Fields::string`], and "is required" when the field is missing.
+    pub(crate) fn required(&self, name: &str, errors: &mut Errors) -> Option<String> {
+        let found = self.string(name, errors);
+        if matches!(self.object.get(name), None | Some(Value::Null)) {
+            errors.add(&self.at.key(name), "is required");
+        }
+        found
+    }
+
+    pub(crate) fn boolean(&self, name: &str, errors: &mut Errors) -> Option<bool> {
+        match self.object.get(name) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(other) => {
+                errors.add(
+                    &self.at.key(name),
+                    format!("must be a boolean, not {}", json_type(other)),
+                );
+                None
+            }
+        }
     }
 }
 

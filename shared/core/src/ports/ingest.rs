@@ -7,8 +7,8 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::activity::ActivityWrite;
-use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::{Customer, ProfileField};
+use crate::domain::customer_input::CustomerInput;
 use crate::domain::entity_state::{EntityState, StateWrite};
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};
 use crate::domain::identity::{Identifier, IdentityLookup};

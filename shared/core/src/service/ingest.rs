@@ -4,8 +4,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::ingest_plan::{plan_commit, Found, NewEvent, Planned, Resolved};
 use crate::domain::activity::ActivityWrite;
-use crate::domain::custom_event::{CustomEvent, CustomerInput};
+use crate::domain::custom_event::CustomEvent;
 use crate::domain::customer::{Customer, ProfileField};
+use crate::domain::customer_input::CustomerInput;
 use crate::domain::entity_event::EntityChange;
 use crate::domain::event::{DedupeRecord, EventRef, IdentityOutcome};
 use crate::domain::identity::{

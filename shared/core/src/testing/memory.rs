@@ -12,8 +12,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use crate::domain::activity::ActivityWrite;
-use crate::domain::custom_event::CustomerInput;
 use crate::domain::customer::Customer;
+use crate::domain::customer_input::CustomerInput;
 use crate::domain::delivery::DeliveryStatus;
 use crate::domain::entity_state::EntityState;
 use crate::domain::event::{DedupeRecord, EventRef, StoredEvent};

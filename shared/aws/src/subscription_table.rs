@@ -1,0 +1,136 @@
+//! DynamoDB: the subscriptions API's store (a store's subscriptions share one partition) and the ledger's
+//! listing by subscription, on the single table.
+
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
+
+use super::dynamo::{from_item, item_of, key, s, DynamoTable};
+use super::errors::{is_condition_failure, permanent, sdk_error};
+use super::keys;
+use collector_core::domain::delivery::DeliveryRecord;
+use collector_core::domain::ids::{StoreId, SubscriptionId};
+use collector_core::domain::subscription::Subscription;
+use collector_core::ports::{StoreError, SubscriptionStore};
+
+impl SubscriptionStore for DynamoTable {
+    async fn create_subscription(&self, subscription: &Subscription) -> Result<(), StoreError> {
+        let at = keys::subscription(&subscription.store_id, &subscription.subscription_id);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_of("subscription item", at, subscription)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| sdk_error("create subscription", e))?;
+        Ok(())
+    }
+
+    async fn replace_subscription(&self, subscription: &Subscription) -> Result<bool, StoreError> {
+        let at = keys::subscription(&subscription.store_id, &subscription.subscription_id);
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item_of("subscription item", at, subscription)?))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(sdk_error("replace subscription", e)),
+        }
+    }
+
+    async fn subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<Option<Subscription>, StoreError> {
+        self.get("get subscription", keys::subscription(store, id))
+            .await?
+            .map(|item| from_item("subscription item", item))
+            .transpose()
+    }
+
+    async fn subscriptions(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
+        self.partition("list subscriptions", keys::subscriptions(store))
+            .await?
+            .into_iter()
+            .map(|item| from_item("subscription item", item))
+            .collect()
+    }
+
+    async fn delete_subscription(&self, store: &StoreId, id: &SubscriptionId) -> Result<bool, StoreError> {
+        let deleted = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::subscription(store, id))))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match deleted {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(false),
+            Err(e) => Err(sdk_error("delete subscription", e)),
+        }
+    }
+
+    async fn deactivate_subscription(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Subscription>, StoreError> {
+        const OP: &str = "deactivate subscription";
+        let now = serde_dynamo::to_attribute_value(now).map_err(|e| permanent(OP, e))?;
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::subscription(store, id))))
+            .update_expression(
+                "SET active = :false, deactivatedReason = :reason, deactivatedAt = :now, updatedAt = :now",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":reason", s(reason))
+            .expression_attribute_values(":now", now)
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match updated {
+            Ok(output) => output
+                .attributes
+                .map(|item| from_item("subscription item", item))
+                .transpose(),
+            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(None),
+            Err(e) => Err(sdk_error(OP, e)),
+        }
+    }
+
+    async fn deliveries(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::DELIVERIES_INDEX)
+            .key_condition_expression("#of = :of")
+            .expression_attribute_names("#of", keys::DELIVERIES_OF)
+            .expression_attribute_values(":of", s(keys::deliveries_of(store, id)))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| sdk_error("list deliveries", e))?;
+        page.items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item("delivery item", item))
+            .collect()
+    }
+}
