@@ -8,6 +8,7 @@ The template is the single list of resources: local and deployed stacks cannot d
 """
 import argparse
 import json
+import re
 import sys
 
 import boto3
@@ -36,6 +37,8 @@ class Stack:
             (fn, arg), = value.items()
             if fn == "Ref":
                 return self.parameters.get(arg, self.refs.get(arg))
+            if fn == "Fn::Sub" and isinstance(arg, str):
+                return re.sub(r"\$\{([^}!.]+)\}", lambda m: str(self.resolve({"Ref": m.group(1)})), arg)
             if fn == "Fn::GetAtt":
                 logical, attribute = arg
                 if attribute != "Arn":
@@ -86,11 +89,18 @@ class Stack:
 
     def functions(self):
         out = {}
+        # As SAM deploys them: the Globals' variables, then the function's own, which win.
+        shared = self.template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
         for logical, props in self.resources("AWS::Serverless::Function"):
             binary = cfn.binary(self.template, logical)
-            variables = props.get("Environment", {}).get("Variables", {})
+            variables = {**shared, **props.get("Environment", {}).get("Variables", {})}
             out[logical] = {"binary": binary, "env": {k: str(self.resolve(v)) for k, v in variables.items()}}
         return out
+
+
+def env_value(value):
+    """A value as an env file holds it: bare when it is plain, else double-quoted (RUST_LOG's `=` and `,`)."""
+    return value if re.fullmatch(r"[\w./:@+-]*", value) else json.dumps(value)
 
 
 def main():
@@ -112,7 +122,7 @@ def main():
         for function in result["functions"].values():
             merged.update(function["env"])
         with open(args.env_file, "w") as f:
-            f.writelines(f"{k}={v}\n" for k, v in sorted(merged.items()))
+            f.writelines(f"{k}={env_value(v)}\n" for k, v in sorted(merged.items()))
     json.dump(result, sys.stdout, indent=2)
     print()
 

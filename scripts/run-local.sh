@@ -44,9 +44,12 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_A
 # Local mode: subscriptions may point at http and loopback receivers (moto queues, a local webhook), and
 # the sweep's grace is short so a stalled event is visibly recovered within a minute or two.
 # (The template's values of these are replaced, not repeated: an env file's first value of a name wins.)
-sed -i -E '/^(LOCAL_MODE|SWEEP_GRACE_SECONDS|SENDGRID_BASE_URL|SENDGRID_API_KEY|SENDGRID_FROM)=/d' "$STATE/functions.env"
+# A laptop's stack spreads pending events over 16 shards, not the deployment's 4,096: the sweep reads
+# every shard each minute.
+sed -i -E '/^(LOCAL_MODE|SWEEP_GRACE_SECONDS|PENDING_SHARDS|SENDGRID_BASE_URL|SENDGRID_API_KEY|SENDGRID_FROM)=/d' "$STATE/functions.env"
 cat >>"$STATE/functions.env" <<ENV
 LOCAL_MODE=true
+PENDING_SHARDS=16
 SWEEP_GRACE_SECONDS=30
 SENDGRID_BASE_URL=http://127.0.0.1:$SENDGRID_PORT
 SENDGRID_API_KEY=local

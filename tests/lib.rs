@@ -108,6 +108,11 @@ pub fn function_env(logical: &str, overrides: &[(&str, &str)]) -> std::collectio
     env
 }
 
+/// How many pending shards the tests' tables spread events over (`PENDING_SHARDS`): the deployment's 4,096
+/// would make every sweep of a test 4,096 queries of moto. Same code, a smaller count; the heat model
+/// takes the template's.
+pub const TEST_PENDING_SHARDS: u16 = 16;
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

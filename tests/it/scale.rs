@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::notifications::{entity, esputnik, viewed};
 use crate::pipeline::{checked_tick, Pipeline, WebhookReceiver};
 use crate::support::Fixture;
-use crate::wiring::{create_job, scheduler};
+use crate::wiring::{create_job, scheduler, scheduler_with};
 
 fn record(f: &Fixture, name: &str, description: &str, instances: usize) {
     write_sequence(name, description, instances, &f.clients.log.take_touches());
@@ -157,7 +157,10 @@ async fn when_the_sweep_finds_stalled_events_should_record_its_requests() {
             202
         );
     }
-    let sweeper = scheduler(&f, "http://127.0.0.1:9");
+    // The sweep as deployed: it reads every one of the deployment's shards (the events are in the first
+    // of them: the fixture spreads over fewer).
+    let shards = deployed_pending_shards().to_string();
+    let sweeper = scheduler_with(&f, "http://127.0.0.1:9", &[("PENDING_SHARDS", &shards)]);
     f.clock.advance(Duration::minutes(6));
     f.clients.log.take_touches();
     assert_eq!(checked_tick(&f, &sweeper).await.sweep.enqueued, 10);
@@ -231,6 +234,12 @@ async fn when_a_full_batch_has_no_subscriber_should_record_its_requests() {
     dispatch_recorded(&p, "Nobody Listens", 0, "dispatch_batch_no_subscription", description).await;
 }
 
+/// The pending shards a deployment has: the template's `PENDING_SHARDS`, as every function reads it.
+fn deployed_pending_shards() -> u16 {
+    let env = integration_tests::function_env("IngestFunction", &[]);
+    env["PENDING_SHARDS"].parse().expect("a number of shards")
+}
+
 /// The constants of the code the model needs besides the requests: how many partitions a sharded key
 /// spreads over, and how the rate limiter's leases grow.
 #[test]
@@ -238,7 +247,7 @@ fn the_model_gets_the_codes_constants() {
     use collector_aws::keys;
     use collector_core::domain::rate_limit;
     let constants = json!({
-        "shards": {"PENDING#{shard}": keys::PENDING_SHARDS, "DUE#{shard}": keys::DUE_SHARDS},
+        "shards": {"PENDING#{shard}": deployed_pending_shards(), "DUE#{shard}": keys::DUE_SHARDS},
         "rate_limit": {"max_lease": rate_limit::MAX_LEASE, "bulk_weight": rate_limit::BULK_WEIGHT,
                         "max_per_second": rate_limit::PER_SECOND_RANGE.end()},
     });

@@ -29,7 +29,13 @@ fn ingest_deps(
     config: &IngestConfig,
     clock: &TestClock,
 ) -> IngestDeps<DynamoTable, SqsDispatchQueue> {
-    let env = function_env(logical, &[("TABLE_NAME", table), ("DISPATCH_QUEUE_URL", queue)]);
+    let shards = integration_tests::TEST_PENDING_SHARDS.to_string();
+    let place = [
+        ("TABLE_NAME", table),
+        ("DISPATCH_QUEUE_URL", queue),
+        ("PENDING_SHARDS", &shards),
+    ];
+    let env = function_env(logical, &place);
     let mut wiring = ingest::wiring::Config::from_env(&env).expect("the template's environment");
     wiring.ingest = config.clone();
     let mut deps = ingest::wiring::build(sdk, &wiring);
@@ -78,7 +84,8 @@ impl Fixture {
         let table = DynamoTable::new(
             clients.dynamodb.clone(),
             clone_template_table(&clients.dynamodb, &table_name).await,
-        );
+        )
+        .with_pending_shards(integration_tests::TEST_PENDING_SHARDS);
         let store = create_store(&table, &RandomIds, "test store", now)
             .await
             .expect("store created");

@@ -20,7 +20,9 @@ pub type Dispatcher = dispatch::Handler<DynamoTable, AwsPublisher, SqsDispatchQu
 /// The template's environment of `logical` over the fixture's table and dispatch queue, in local mode (so
 /// deliveries may go to this machine's receivers), and `extra`.
 pub fn env_of(f: &Fixture, logical: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let shards = integration_tests::TEST_PENDING_SHARDS.to_string();
     let mut overrides = vec![
+        ("PENDING_SHARDS", shards.as_str()),
         ("TABLE_NAME", f.table_name.as_str()),
         ("DISPATCH_QUEUE_URL", f.dispatch_queue_url.as_str()),
         ("LOCAL_MODE", "true"),
@@ -62,7 +64,8 @@ pub struct Faulty {
 impl Faulty {
     pub async fn new(f: &Fixture) -> Self {
         let clients = Clients::without_sdk_retries().await;
-        let table = DynamoTable::new(clients.dynamodb.clone(), &f.table_name);
+        let table = DynamoTable::new(clients.dynamodb.clone(), &f.table_name)
+            .with_pending_shards(integration_tests::TEST_PENDING_SHARDS);
         let queue = SqsDispatchQueue::new(clients.sqs.clone(), &f.dispatch_queue_url);
         Self {
             ingest: ingest::Handler::from(f.ingest_deps(&clients.config, "IngestFunction")),
@@ -128,15 +131,18 @@ pub type Scheduler = scheduler::Handler<DynamoTable, SqsDispatchQueue, Notificat
 /// The real scheduler as production builds it, over the fixture's table, queue and clock, mailing through
 /// SendGrid at `sendgrid_base` (a local receiver) with the template's defaults of every other setting.
 pub fn scheduler(f: &Fixture, sendgrid_base: &str) -> Scheduler {
-    let env = env_of(
-        f,
-        "SchedulerFunction",
-        &[
-            ("SENDGRID_BASE_URL", sendgrid_base),
-            ("SENDGRID_API_KEY", "SG.test-key"),
-            ("SENDGRID_FROM", "shop@example.com"),
-        ],
-    );
+    scheduler_with(f, sendgrid_base, &[])
+}
+
+/// [`scheduler`] with more of its environment set (`extra` wins).
+pub fn scheduler_with(f: &Fixture, sendgrid_base: &str, extra: &[(&str, &str)]) -> Scheduler {
+    let mut settings = vec![
+        ("SENDGRID_BASE_URL", sendgrid_base),
+        ("SENDGRID_API_KEY", "SG.test-key"),
+        ("SENDGRID_FROM", "shop@example.com"),
+    ];
+    settings.extend_from_slice(extra);
+    let env = env_of(f, "SchedulerFunction", &settings);
     let config = scheduler::wiring::Config::from_env(&env).expect("its environment");
     let mut deps = scheduler::wiring::build(&f.clients.config, &config);
     deps.clock = Box::new(f.clock.clone());

@@ -1,7 +1,7 @@
 //! How the dispatch function is put together: its settings, read from the environment once at init, and its
 //! dependencies built from them. Production's `main` and the tests call the same two functions.
 
-use collector_aws::dynamo::DynamoTable;
+use collector_aws::dynamo::{DynamoTable, TableConfig};
 use collector_aws::kms::KmsSecretBox;
 use collector_aws::publisher::AwsPublisher;
 use collector_aws::sqs::SqsDispatchQueue;
@@ -12,11 +12,11 @@ use collector_core::ports::SystemClock;
 
 use super::Deps;
 
-/// `TABLE_NAME`, `DISPATCH_QUEUE_URL` (whose messages' visibility it sets for retries), and `LOCAL_MODE`
+/// `TABLE_NAME` and `PENDING_SHARDS` ([`TableConfig`]), `DISPATCH_QUEUE_URL` (whose messages' visibility it sets for retries), and `LOCAL_MODE`
 /// (`true` only in the local stack: webhooks may be `http` and loopback).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub table: String,
+    pub table: TableConfig,
     pub dispatch_queue_url: String,
     pub allow_private_targets: bool,
 }
@@ -24,7 +24,7 @@ pub struct Config {
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table: required(env, "TABLE_NAME")?,
+            table: TableConfig::from_env(env)?,
             dispatch_queue_url: required(env, "DISPATCH_QUEUE_URL")?,
             allow_private_targets: flag(env, "LOCAL_MODE"),
         })

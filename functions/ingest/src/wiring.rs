@@ -2,7 +2,7 @@
 //! environment once at init, and its dependencies built from them. Production's `main` and the tests call
 //! the same two functions.
 
-use collector_aws::dynamo::DynamoTable;
+use collector_aws::dynamo::{DynamoTable, TableConfig};
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_aws::SdkConfig;
 use collector_core::config::{duration, required, ConfigError, Env, Unit};
@@ -10,10 +10,10 @@ use collector_core::ports::{RandomIds, SystemClock};
 use collector_core::service::ingest::IngestConfig;
 use collector_http::edge::IngestDeps;
 
-/// `TABLE_NAME`, `DISPATCH_QUEUE_URL`, and `DEDUPE_WINDOW_SECONDS` (seconds, default 7 days).
+/// `TABLE_NAME` and `PENDING_SHARDS` ([`TableConfig`]), `DISPATCH_QUEUE_URL`, and `DEDUPE_WINDOW_SECONDS` (seconds, default 7 days).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub table: String,
+    pub table: TableConfig,
     pub dispatch_queue_url: String,
     pub ingest: IngestConfig,
 }
@@ -25,7 +25,7 @@ impl Config {
             ingest.dedupe_window = window;
         }
         Ok(Self {
-            table: required(env, "TABLE_NAME")?,
+            table: TableConfig::from_env(env)?,
             dispatch_queue_url: required(env, "DISPATCH_QUEUE_URL")?,
             ingest,
         })

@@ -1,23 +1,23 @@
 //! How the jobs function is put together: its settings, read from the environment once at init, and its
 //! dependencies built from them. Production's `main` and the tests call the same two functions.
 
-use collector_aws::dynamo::DynamoTable;
+use collector_aws::dynamo::{DynamoTable, TableConfig};
 use collector_aws::SdkConfig;
-use collector_core::config::{required, ConfigError, Env};
+use collector_core::config::{ConfigError, Env};
 use collector_core::ports::{RandomIds, SystemClock};
 use collector_http::admission::Admission;
 use collector_http::edge::JobDeps;
 
-/// `TABLE_NAME`.
+/// `TABLE_NAME` and `PENDING_SHARDS` ([`TableConfig`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub table: String,
+    pub table: TableConfig,
 }
 
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table: required(env, "TABLE_NAME")?,
+            table: TableConfig::from_env(env)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! How the scheduler function is put together: its settings, read from the environment once at init, and
 //! its dependencies built from them. Production's `main` and the tests call the same two functions.
 
-use collector_aws::dynamo::DynamoTable;
+use collector_aws::dynamo::{DynamoTable, TableConfig};
 use collector_aws::sendgrid::SendGrid;
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_aws::SdkConfig;
@@ -37,11 +37,11 @@ impl std::fmt::Debug for SendGridConfig {
     }
 }
 
-/// `TABLE_NAME`, `DISPATCH_QUEUE_URL` (the sweep re-enqueues to it), `SWEEP_GRACE_SECONDS` (seconds, 300),
+/// `TABLE_NAME` and `PENDING_SHARDS` ([`TableConfig`]), `DISPATCH_QUEUE_URL` (the sweep re-enqueues to it), `SWEEP_GRACE_SECONDS` (seconds, 300),
 /// `FREQUENCY_CAP_HOURS` (hours, 168), `ABANDONED_CART_MINUTES` (minutes, 60) and SendGrid's settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub table: String,
+    pub table: TableConfig,
     pub dispatch_queue_url: String,
     pub sweep: SweepConfig,
     pub notifications: NotificationConfig,
@@ -62,7 +62,7 @@ impl Config {
             notifications.cart_window = window;
         }
         Ok(Self {
-            table: required(env, "TABLE_NAME")?,
+            table: TableConfig::from_env(env)?,
             dispatch_queue_url: required(env, "DISPATCH_QUEUE_URL")?,
             sweep,
             notifications,

@@ -1,7 +1,7 @@
 //! How the subscriptions function is put together: its settings, read from the environment once at init,
 //! and its dependencies built from them. Production's `main` and the tests call the same two functions.
 
-use collector_aws::dynamo::DynamoTable;
+use collector_aws::dynamo::{DynamoTable, TableConfig};
 use collector_aws::kms::KmsSecretBox;
 use collector_aws::SdkConfig;
 use collector_core::config::{flag, required, ConfigError, Env};
@@ -10,11 +10,11 @@ use collector_core::ports::{RandomIds, SystemClock};
 use collector_http::admission::Admission;
 use collector_http::edge::SubscriptionDeps;
 
-/// `TABLE_NAME`, `SECRETS_KEY_ID` (the KMS key that seals credentials and signing secrets), and `LOCAL_MODE`
+/// `TABLE_NAME` and `PENDING_SHARDS` ([`TableConfig`]), `SECRETS_KEY_ID` (the KMS key that seals credentials and signing secrets), and `LOCAL_MODE`
 /// (`true` only in the local stack: destinations may be `http`, loopback and private).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    pub table: String,
+    pub table: TableConfig,
     pub secrets_key_id: String,
     pub policy: DestinationPolicy,
 }
@@ -22,7 +22,7 @@ pub struct Config {
 impl Config {
     pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            table: required(env, "TABLE_NAME")?,
+            table: TableConfig::from_env(env)?,
             secrets_key_id: required(env, "SECRETS_KEY_ID")?,
             policy: DestinationPolicy {
                 allow_private_targets: flag(env, "LOCAL_MODE"),

@@ -10,7 +10,9 @@
 //! ```
 //! Scopes default to all of them. Needs `TABLE_NAME` and AWS credentials (`AWS_ENDPOINT_URL` locally).
 
-use collector_aws::{aws_config, dynamo::DynamoTable};
+use collector_aws::aws_config;
+use collector_aws::dynamo::{DynamoTable, TableConfig};
+use collector_core::config::ProcessEnv;
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::ids::StoreId;
 use collector_core::domain::store::Setting;
@@ -34,8 +36,8 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         [command, target, ..] => (command.as_str(), target.as_str()),
         _ => return Err(USAGE.into()),
     };
-    let table_name = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
-    let table = DynamoTable::from_sdk(&aws_config().await, table_name);
+    let config = TableConfig::from_env(&ProcessEnv).map_err(|e| e.to_string())?;
+    let table = DynamoTable::from_sdk(&aws_config().await, &config);
     if let "list-keys" | "revoke-key" = command {
         let store = StoreId::parse(target).map_err(|e| e.to_string())?;
         let output = if command == "list-keys" {

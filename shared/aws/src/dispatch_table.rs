@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
 
 use super::dynamo::{event_from_item, from_item, key, n, pk_of, s, DynamoTable, Item};
 use super::errors::{cancelled_transiently, is_condition_failure, permanent, sdk_error, transaction_error};
@@ -26,7 +27,7 @@ impl DynamoTable {
     /// Up to `limit` pending events of one shard of the `pending` index due before `before`.
     async fn pending_in_shard(
         &self,
-        shard: u8,
+        shard: u64,
         before: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<EventRef>, StoreError> {
@@ -39,8 +40,9 @@ impl DynamoTable {
                 .table_name(&self.table)
                 .index_name(keys::PENDING_INDEX)
                 .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
-                .expression_attribute_values(":shard", s(format!("PENDING#{shard}")))
+                .expression_attribute_values(":shard", s(keys::pending_partition(shard)))
                 .expression_attribute_values(":before", n(before.timestamp_millis()))
+                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start)
                 .send()
                 .await
@@ -138,7 +140,7 @@ impl DynamoTable {
             PendingMarker::Clear => (builder, format!("REMOVE {PENDING_SHARD}, {PENDING_SINCE}")),
             PendingMarker::DueAt(at) => (
                 builder
-                    .expression_attribute_values(":shard", s(keys::pending_shard(&event.event_id)))
+                    .expression_attribute_values(":shard", s(keys::pending_shard(&event.event_id, self.pending_shards)))
                     .expression_attribute_values(":due", n(at.timestamp_millis())),
                 format!("SET {PENDING_SHARD} = :shard, {PENDING_SINCE} = :due"),
             ),
@@ -231,6 +233,9 @@ impl DynamoTable {
         })
     }
 }
+
+/// How many pending shards the sweep reads at once: 4,096 shards in 128 rounds of parallel queries.
+const SWEEP_CONCURRENCY: usize = 32;
 
 /// How many times a ledger transaction cancelled for throttling is tried again (after 100 ms, 400 ms and
 /// 1.6 s) before dispatch gives the message back to the queue.
@@ -357,20 +362,31 @@ fn parse_delivered(token: &str) -> Option<(SubscriptionId, String)> {
 
 impl PendingEvents for DynamoTable {
     async fn pending_before(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<EventRef>, StoreError> {
+        let shards = u64::from(self.pending_shards);
+        // Each run starts at another shard (the minute, scattered), so under a backlog larger than one run's
+        // limit no shard waits behind the others for ever.
+        let minute = u64::try_from(before.timestamp() / 60).unwrap_or_default();
+        let first = minute.wrapping_mul(2_654_435_761) % shards;
+        let order: Vec<u64> = (0..shards).map(|i| (first + i) % shards).collect();
         let mut found = Vec::new();
         let mut failed = None;
-        for shard in 0..keys::PENDING_SHARDS {
+        for wave in order.chunks(SWEEP_CONCURRENCY) {
             if found.len() >= limit {
                 break;
             }
-            match self.pending_in_shard(shard, before, limit - found.len()).await {
-                Ok(events) => found.extend(events),
-                Err(error) => {
-                    tracing::warn!(shard, %error, "reading a pending shard failed; the next sweep reads it again");
-                    failed = Some(error);
+            let wanted = limit - found.len();
+            let reads = wave.iter().map(|shard| self.pending_in_shard(*shard, before, wanted));
+            for (shard, read) in wave.iter().zip(join_all(reads).await) {
+                match read {
+                    Ok(events) => found.extend(events),
+                    Err(error) => {
+                        tracing::warn!(shard, %error, "reading a pending shard failed; the next sweep reads it again");
+                        failed = Some(error);
+                    }
                 }
             }
         }
+        found.truncate(limit);
         match failed {
             Some(error) if found.is_empty() => Err(error),
             _ => Ok(found),

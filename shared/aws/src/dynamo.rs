@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::errors::{permanent, sdk_error};
 use super::keys::{self, OWNED_BY, PENDING_SHARD, PENDING_SINCE, PK, SK};
+use collector_core::config::{count, required, ConfigError, Env};
 use collector_core::domain::customer::Customer;
 use collector_core::domain::event::StoredEvent;
 use collector_core::domain::ids::{CustomerId, EventId, StoreId};
@@ -31,6 +32,27 @@ pub(super) const UNPROCESSED_ROUNDS: u32 = 8;
 pub struct DynamoTable {
     pub(super) client: Client,
     pub(super) table: String,
+    /// How many partitions of the `pending` index events spread over ([`TableConfig::pending_shards`]).
+    pub(super) pending_shards: u16,
+}
+
+/// The table a function works on: `TABLE_NAME`, and `PENDING_SHARDS` (default
+/// [`keys::DEFAULT_PENDING_SHARDS`]), which every function that stores, dispatches or sweeps events must
+/// agree on: the template sets it once for all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableConfig {
+    pub name: String,
+    pub pending_shards: u16,
+}
+
+impl TableConfig {
+    pub fn from_env(env: &impl Env) -> Result<Self, ConfigError> {
+        let shards = count(env, "PENDING_SHARDS", 1..=u32::from(u16::MAX))?;
+        Ok(Self {
+            name: required(env, "TABLE_NAME")?,
+            pending_shards: shards.map_or(keys::DEFAULT_PENDING_SHARDS, |n| n as u16),
+        })
+    }
 }
 
 pub(super) fn s(value: impl Into<String>) -> AttributeValue {
@@ -66,7 +88,7 @@ pub(super) fn from_item<T: DeserializeOwned>(operation: &'static str, item: Item
 /// its range, empty map keys, deep nesting) can fail a write, and so it comes back exactly as sent.
 const EXTRA: &str = "extra";
 
-pub(super) fn event_item(event: &StoredEvent) -> Result<Item, StoreError> {
+pub(super) fn event_item(event: &StoredEvent, pending_shards: u16) -> Result<Item, StoreError> {
     let mut item = item_of("event item", keys::event(&event.store_id, &event.event_id), event)?;
     if let Some(extra) = &event.extra {
         item.insert(
@@ -76,7 +98,7 @@ pub(super) fn event_item(event: &StoredEvent) -> Result<Item, StoreError> {
     }
     item.insert(
         PENDING_SHARD.to_owned(),
-        AttributeValue::S(keys::pending_shard(&event.event_id)),
+        AttributeValue::S(keys::pending_shard(&event.event_id, pending_shards)),
     );
     item.insert(
         PENDING_SINCE.to_owned(),
@@ -112,16 +134,26 @@ pub(super) fn pk_of(item: &Item) -> Option<&str> {
 }
 
 impl DynamoTable {
+    /// The table `table`, its events spread over [`keys::DEFAULT_PENDING_SHARDS`] pending shards.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
         Self {
             client,
             table: table.into(),
+            pending_shards: keys::DEFAULT_PENDING_SHARDS,
         }
     }
 
-    /// The table `table` with a client built from `sdk` (no connection is opened).
-    pub fn from_sdk(sdk: &aws_config::SdkConfig, table: impl Into<String>) -> Self {
-        Self::new(Client::new(sdk), table)
+    /// The same table with its events spread over `shards` pending shards.
+    pub fn with_pending_shards(self, shards: u16) -> Self {
+        Self {
+            pending_shards: shards.max(1),
+            ..self
+        }
+    }
+
+    /// The configured table with a client built from `sdk` (no connection is opened).
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, config: &TableConfig) -> Self {
+        Self::new(Client::new(sdk), &config.name).with_pending_shards(config.pending_shards)
     }
 
     pub(super) async fn get<K: Into<String>>(

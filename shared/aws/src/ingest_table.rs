@@ -219,7 +219,7 @@ impl IngestStore for DynamoTable {
             puts.push(dedupe);
         }
         puts.push(put(
-            owned_by(event_item(&commit.event)?, store, owner),
+            owned_by(event_item(&commit.event, self.pending_shards)?, store, owner),
             "attribute_not_exists(pk)",
         ));
         if let Some(CustomerWrite::Create(customer)) = &commit.customer {

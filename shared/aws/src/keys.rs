@@ -14,8 +14,10 @@ pub const PENDING_SHARD: &str = "pendingShard";
 pub const PENDING_SINCE: &str = "pendingSince";
 /// The index over [`PENDING_SHARD`] and [`PENDING_SINCE`].
 pub const PENDING_INDEX: &str = "pending";
-/// Pending events spread over this many index partitions, so the sweep's index never has a hot key.
-pub const PENDING_SHARDS: u8 = 8;
+/// How many partitions of the `pending` index events spread over unless the deployment says
+/// (`PENDING_SHARDS`, the template's `PendingShards`): every event writes its shard twice (stored, then
+/// dispatched), so a million events a second need about 2,500 to stay under 80% of a partition each.
+pub const DEFAULT_PENDING_SHARDS: u16 = 4096;
 
 pub fn api_key(key_hash: &str) -> (String, &'static str) {
     (format!("APIKEY#{key_hash}"), "APIKEY")
@@ -203,8 +205,45 @@ pub fn parse_event(pk: &str) -> Option<(StoreId, EventId)> {
     Some((StoreId::parse(store).ok()?, EventId::parse(event).ok()?))
 }
 
-/// The pending-index partition of an event: a stable function of its id.
-pub fn pending_shard(id: &EventId) -> String {
-    let sum: u32 = id.as_str().bytes().map(u32::from).sum();
-    format!("PENDING#{}", sum % u32::from(PENDING_SHARDS))
+/// The pending-index partition of an event among `shards`: a stable function of its id. FNV-1a spreads
+/// ids evenly whatever they share (a byte sum put every id with the same letters in one shard).
+pub fn pending_shard(id: &EventId, shards: u16) -> String {
+    pending_partition(stable_hash(id.as_str()) % u64::from(shards.max(1)))
+}
+
+/// The pending-index partition of shard `shard`.
+pub fn pending_partition(shard: u64) -> String {
+    format!("PENDING#{shard}")
+}
+
+/// 64-bit FNV-1a: the same on every instance and in every build, unlike the standard library's hasher.
+fn stable_hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_spread_evenly_over_the_pending_shards_and_always_to_the_same_one() {
+        let mut counts = vec![0usize; 16];
+        for i in 0..16_000u32 {
+            // Ids as the collector makes them: a shared time prefix, then random-looking hex.
+            let id = EventId::parse(&format!(
+                "6b0f6833{:016x}",
+                u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            ))
+            .expect("an id");
+            let shard = pending_shard(&id, 16);
+            let n: usize = shard.strip_prefix("PENDING#").unwrap().parse().unwrap();
+            counts[n] += 1;
+        }
+        assert!(counts.iter().all(|c| (800..=1200).contains(c)), "{counts:?}");
+        let id = EventId::parse("6b0f6833daea6f962dfff81c").unwrap();
+        assert_eq!(pending_shard(&id, 4096), pending_shard(&id, 4096));
+        assert_eq!(pending_shard(&id, 1), "PENDING#0");
+    }
 }

@@ -50,6 +50,19 @@ pub fn flag(env: &impl Env, name: &str) -> bool {
     env.var(name).is_some_and(|v| v == "true")
 }
 
+/// A count setting `name`, a whole number within `range`, or `None` when unset.
+pub fn count(env: &impl Env, name: &str, range: std::ops::RangeInclusive<u32>) -> Result<Option<u32>, ConfigError> {
+    let Some(raw) = env.var(name) else { return Ok(None) };
+    match raw.trim().parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(Some(n)),
+        _ => Err(ConfigError(format!(
+            "{name} must be a whole number from {} to {}, not '{raw}'",
+            range.start(),
+            range.end()
+        ))),
+    }
+}
+
 /// The unit a duration setting is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
@@ -99,6 +112,17 @@ fn duration_setting(name: &str, raw: Option<&str>, unit: Unit) -> Result<Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn when_a_count_is_out_of_its_range_should_say_the_range() {
+        let env = HashMap::from([("PENDING_SHARDS".to_owned(), "0".to_owned())]);
+        let error = count(&env, "PENDING_SHARDS", 1..=65_535).unwrap_err();
+        assert_eq!(
+            error.0,
+            "PENDING_SHARDS must be a whole number from 1 to 65535, not '0'"
+        );
+        assert_eq!(count(&HashMap::new(), "PENDING_SHARDS", 1..=65_535), Ok(None));
+    }
 
     #[test]
     fn when_a_setting_is_wrong_should_name_its_own_unit() {
