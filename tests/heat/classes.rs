@@ -23,7 +23,7 @@ const CLASSES: &[&str] = &[
     "STORE#{store}#JOB#{job}#RUNS",
     "STORE#{store}#NOTIFIED#{customer}",
     "STORE#{store}#SUBSCRIPTIONS",
-    "STORE#{store}#SUB#{subscription}",
+    "STORE#{store}#SUB#{subscription}#{shard}",
     "PENDING#{shard}",
     "DUE#{shard}",
 ];

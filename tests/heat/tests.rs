@@ -74,7 +74,7 @@ fn a_transaction_bills_twice_and_a_moved_index_key_is_a_delete_and_a_put() {
     let key = json!({"pk": {"S": "STORE#s#EVENT#e"}, "sk": {"S": "DELIVERY#x"}});
     let set = |at: &str| {
         json!({"TransactItems": [{"Update": {"Key": key, "UpdateExpression": "SET deliveriesOf = :d, lastAttemptMs = :t",
-               "ExpressionAttributeValues": {":d": {"S": "STORE#s#SUB#x"}, ":t": {"N": at}}}}]})
+               "ExpressionAttributeValues": {":d": {"S": "STORE#s#SUB#x#3"}, ":t": {"N": at}}}}]})
     };
     observe(&recorder, "TransactWriteItems", set("1"));
     recorder.take().unwrap();

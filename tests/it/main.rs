@@ -6,6 +6,7 @@ mod auth;
 mod bulk;
 mod conformance;
 mod dedupe;
+mod deliveries_listing;
 mod delivery;
 mod durability;
 mod entity_events;

@@ -97,7 +97,11 @@ impl DynamoTable {
             ),
             (
                 ":of".to_owned(),
-                s(keys::deliveries_of(&event.store_id, &entry.subscription_id)),
+                s(keys::deliveries_of(
+                    &event.store_id,
+                    &entry.subscription_id,
+                    &entry.message_id,
+                )),
             ),
             (":ms".to_owned(), n(entry.attempt.at.timestamp_millis())),
             (":exp".to_owned(), n(expires)),

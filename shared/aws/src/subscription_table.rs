@@ -2,7 +2,10 @@
 //! listing by subscription, on the single table.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
+use futures::future::join_all;
 
 use super::dynamo::{from_item, item_of, key, s, DynamoTable};
 use super::errors::{is_condition_failure, permanent, sdk_error};
@@ -114,6 +117,79 @@ impl SubscriptionStore for DynamoTable {
         id: &SubscriptionId,
         limit: usize,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let shards: Vec<u64> = (0..u64::from(keys::DELIVERY_SHARDS)).collect();
+        // Each shard holds about a 64th of the records: ask each for a little more than its share, then
+        // page on in those that may still hold one of the `limit` latest.
+        let share = limit.div_ceil(shards.len()) + 1;
+        let mut fetched: Vec<ShardPage> = Vec::new();
+        for wave in shards.chunks(LISTING_CONCURRENCY) {
+            let reads = wave
+                .iter()
+                .map(|shard| self.delivery_page(store, id, *shard, share, None));
+            for page in join_all(reads).await {
+                fetched.push(page?);
+            }
+        }
+        loop {
+            let mut all: Vec<DateTime<Utc>> = fetched
+                .iter()
+                .flat_map(|p| p.records.iter().map(|r| r.last_attempt_at))
+                .collect();
+            all.sort_unstable_by(|a, b| b.cmp(a));
+            // The oldest record that still makes the list; a shard whose last record read is not older may
+            // hold more of the list.
+            let cutoff = all.get(limit.saturating_sub(1)).copied();
+            let unfinished: Vec<usize> = fetched
+                .iter()
+                .enumerate()
+                .filter(|(_, page)| page.next.is_some())
+                .filter(|(_, page)| match (cutoff, page.records.last()) {
+                    (Some(cutoff), Some(last)) => last.last_attempt_at >= cutoff,
+                    _ => true,
+                })
+                .map(|(i, _)| i)
+                .collect();
+            if unfinished.is_empty() {
+                break;
+            }
+            for i in unfinished {
+                let next = fetched[i].next.take();
+                let page = self.delivery_page(store, id, fetched[i].shard, limit, next).await?;
+                fetched[i].records.extend(page.records);
+                fetched[i].next = page.next;
+            }
+        }
+        let mut records: Vec<DeliveryRecord> = fetched.into_iter().flat_map(|p| p.records).collect();
+        records.sort_by(|a, b| {
+            b.last_attempt_at
+                .cmp(&a.last_attempt_at)
+                .then_with(|| a.message_id.cmp(&b.message_id))
+        });
+        records.truncate(limit);
+        Ok(records)
+    }
+}
+
+/// One shard's records read so far, latest first, and where its next page starts.
+struct ShardPage {
+    shard: u64,
+    records: Vec<DeliveryRecord>,
+    next: Option<HashMap<String, AttributeValue>>,
+}
+
+/// How many `deliveries` shards a listing reads at once.
+const LISTING_CONCURRENCY: usize = 16;
+
+impl DynamoTable {
+    /// Up to `limit` ledger records of one `deliveries` shard, latest first, from `start`.
+    async fn delivery_page(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        shard: u64,
+        limit: usize,
+        start: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<ShardPage, StoreError> {
         let page = self
             .client
             .query()
@@ -121,16 +197,23 @@ impl SubscriptionStore for DynamoTable {
             .index_name(keys::DELIVERIES_INDEX)
             .key_condition_expression("#of = :of")
             .expression_attribute_names("#of", keys::DELIVERIES_OF)
-            .expression_attribute_values(":of", s(keys::deliveries_of(store, id)))
+            .expression_attribute_values(":of", s(keys::deliveries_shard(store, id, shard)))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
             .send()
             .await
             .map_err(|e| sdk_error("list deliveries", e))?;
-        page.items
+        let records = page
+            .items
             .unwrap_or_default()
             .into_iter()
             .map(|item| from_item("delivery item", item))
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(ShardPage {
+            shard,
+            records,
+            next: page.last_evaluated_key,
+        })
     }
 }
