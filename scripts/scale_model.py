@@ -13,7 +13,8 @@ rate r puts r / instances × units on its classes each second. The hottest parti
 load times the share of its hottest value for each variable of the class (the scenario's `shares`); a
 variable a single instance touches (`one`) holds one instance's units. The rate limiter's counter is not
 taken from the recordings (how often an instance renews its lease depends on timing); it is derived from the
-code's lease rule: one write per min(max lease, limit / 10) requests.
+code's lease rule (`domain::rate_limit::lease_cap`): one write per max(min(10, limit / 10), limit / 100)
+requests.
 """
 import argparse
 import glob
@@ -113,11 +114,12 @@ def evaluate(scenario, sequences, constants, limits):
             entry["flows"].add(name)
             table["wru"] += rate * load["wcu"]
             table["rru"] += rate * load["rcu"]
-    # The rate limiter's counter: one write per lease, a lease of at most max_lease and a tenth of the
-    # store's limit. `requests_per_second` is the hottest store's; every store has its own counter.
+    # The rate limiter's counter: one write per lease, a lease of lease_cap(the store's limit) permits.
+    # `requests_per_second` is the hottest store's; every store has its own counter.
     rps = scenario.get("requests_per_second", 0)
     limit = scenario.get("rate_limit", constants["rate_limit"]["max_per_second"])
-    lease = max(1, min(constants["rate_limit"]["max_lease"], limit // 10))
+    rule = constants["rate_limit"]
+    lease = max(1, min(rule["max_lease"], limit // 10), limit // rule["lease_share_divisor"])
     counter = hot[("table", RATE_CLASS)]
     counter["wcu"] = rps / lease
     counter["flows"].add("rate limiter (derived)")
@@ -179,7 +181,7 @@ def selftest():
     touch = {"request": 0, "operation": "PutItem", "target": "table", "class": "STORE#{store}#JOBS",
              "access": "write", "consistent": True, "transactional": False, "bytes": 100, "units": 1.0}
     sequences = {"hot": {"name": "hot", "instances": 1, "touches": [touch]}}
-    constants = {"shards": {}, "rate_limit": {"max_lease": 10, "max_per_second": 10000}}
+    constants = {"shards": {}, "rate_limit": {"max_lease": 10, "lease_share_divisor": 100, "max_per_second": 10000}}
     listed = {"scenario": "*", "target": "table", "class": "STORE#{store}#JOBS", "why": "made up"}
 
     def verdict(rate, known_over):

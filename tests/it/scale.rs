@@ -249,7 +249,8 @@ fn the_model_gets_the_codes_constants() {
     let constants = json!({
         "shards": {"PENDING#{shard}": deployed_pending_shards(), "DUE#{shard}": keys::DUE_SHARDS,
                    "STORE#{store}#SUB#{subscription}#{shard}": keys::DELIVERY_SHARDS},
-        "rate_limit": {"max_lease": rate_limit::MAX_LEASE, "bulk_weight": rate_limit::BULK_WEIGHT,
+        "rate_limit": {"max_lease": rate_limit::MAX_LEASE, "lease_share_divisor": rate_limit::LEASE_SHARE_DIVISOR,
+                        "bulk_weight": rate_limit::BULK_WEIGHT,
                         "max_per_second": rate_limit::PER_SECOND_RANGE.end()},
     });
     let dir = integration_tests::target_dir().join("scale");

@@ -1,7 +1,8 @@
 //! Rate limits per store, counted in one-second windows in a counter every instance shares, so the limit
 //! holds however many instances run. An instance takes permits from the counter in leases: one at a time
-//! when its traffic is light, up to [`MAX_LEASE`] when it keeps using them up, so a busy instance asks the
-//! counter about once per ten requests. A permit leased and not used in its second is lost; the counter
+//! when its traffic is light, up to [`lease_cap`] when it keeps using them up, so a busy instance asks the
+//! counter about once per ten requests, and a store at a limit in the thousands about once per hundredth of
+//! its limit: the counter, one item, takes at most about a hundred writes a second whatever the limit. A permit leased and not used in its second is lost; the counter
 //! therefore never admits more than the limit, and refuses a little early at worst. While an instance is
 //! already asking the counter for a store, its other requests ask for themselves alone: concurrent requests
 //! growing their leases at once would take many times what the instance uses, and refuse a store under its
@@ -18,8 +19,18 @@ pub const PER_SECOND_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 /// A bulk request counts as this many requests: it stores up to 100 events at about a third of the AWS
 /// requests per event of single ingest, so ten single-request weights is its backend cost.
 pub const BULK_WEIGHT: u32 = 10;
-/// The most permits one instance leases at once, and never more than a tenth of the limit.
+/// The most permits one instance leases at once under a limit of up to 1,000: a tenth of the limit at most.
 pub const MAX_LEASE: u32 = 10;
+/// Above a limit of 1,000 a lease may hold this share of it (1/100: 100 permits at 10,000 per second).
+pub const LEASE_SHARE_DIVISOR: u32 = 100;
+
+/// The most permits one instance leases at once under `limit`: a tenth of it up to [`MAX_LEASE`], and a
+/// hundredth of it when that is more, so the counter's writes stay near a hundred a second at any limit.
+/// The price: permits an instance leased and did not use in their second are lost (at most a lease per
+/// instance), so a store with many busy instances may be refused a little before its limit.
+pub fn lease_cap(limit: u32) -> u32 {
+    (limit / 10).min(MAX_LEASE).max(limit / LEASE_SHARE_DIVISOR)
+}
 
 /// What the `RateLimit-*` headers of an answer say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +80,7 @@ impl Leases {
     pub fn decide(&mut self, store: &StoreId, now_ms: i64, limit: u32, weight: u32) -> Decision {
         let window = now_ms.div_euclid(1000);
         let weight = effective_weight(weight, limit);
-        let cap = weight.max((limit / 10).min(MAX_LEASE));
+        let cap = weight.max(lease_cap(limit));
         let Some(lease) = self.0.get_mut(store) else {
             let asking = Lease {
                 window,
@@ -233,6 +244,24 @@ mod tests {
             }
         }
         assert_eq!(asked, [1, 2, 4, 8, 10, 10, 10]);
+    }
+
+    #[test]
+    fn when_the_limit_is_in_the_thousands_should_let_a_lease_grow_to_a_hundredth_of_it() {
+        assert_eq!(
+            (lease_cap(100), lease_cap(1_000), lease_cap(5_000), lease_cap(10_000)),
+            (10, 10, 50, 100)
+        );
+        let mut leases = Leases::default();
+        let (mut asked, mut counted) = (Vec::new(), 0);
+        for _ in 0..400 {
+            if let Decision::Take { window, permits } = leases.decide(&store(), 7_000, 10_000, 1) {
+                asked.push(permits);
+                counted += permits;
+                leases.granted(&store(), window, permits, 1, counted, 10_000);
+            }
+        }
+        assert_eq!(asked, [1, 2, 4, 8, 16, 32, 64, 100, 100, 100]);
     }
 
     #[test]
