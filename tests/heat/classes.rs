@@ -15,10 +15,11 @@ const CLASSES: &[&str] = &[
     "STORE#{store}#UNIQUE#{unique}",
     "STORE#{store}#EVENT#{event}",
     "STORE#{store}#ORDER#{order}",
-    "STORE#{store}#PRODUCTVIEW#{product}",
+    "STORE#{store}#PRODUCTVIEW#{shard}#{product}",
     "STORE#{store}#CART#{customer}",
-    "STORE#{store}#OPENCARTS",
-    "STORE#{store}#ENTITIES#{type}",
+    "STORE#{store}#OPENCARTS#{shard}",
+    "STORE#{store}#ENTITY#{type}#{entity}",
+    "STORE#{store}#ENTITIES#{type}#{shard}",
     "STORE#{store}#JOBS",
     "STORE#{store}#JOB#{job}#RUNS",
     "STORE#{store}#NOTIFIED#{customer}",
@@ -34,7 +35,7 @@ pub fn class_of(key: &str) -> Option<&'static str> {
 }
 
 /// Variables that hold a merchant's string, which may contain `#`: in the last place they take the rest.
-const FREE_TEXT: &[&str] = &["{email}", "{phone}", "{unique}", "{order}", "{product}"];
+const FREE_TEXT: &[&str] = &["{email}", "{phone}", "{unique}", "{order}", "{product}", "{entity}"];
 
 fn matches(class: &str, key: &str) -> bool {
     let pattern: Vec<&str> = class.split('#').collect();
@@ -77,7 +78,14 @@ mod tests {
             class_of("STORE#s1#EMAIL#a#b@example.com"),
             Some("STORE#{store}#EMAIL#{email}")
         );
-        assert_eq!(class_of("STORE#s1#OPENCARTS"), Some("STORE#{store}#OPENCARTS"));
+        assert_eq!(
+            class_of("STORE#s1#OPENCARTS#3"),
+            Some("STORE#{store}#OPENCARTS#{shard}")
+        );
+        assert_eq!(
+            class_of("STORE#s1#PRODUCTVIEW#3#P#1"),
+            Some("STORE#{store}#PRODUCTVIEW#{shard}#{product}")
+        );
         assert_eq!(class_of("PENDING#3"), Some("PENDING#{shard}"));
     }
 

@@ -248,7 +248,10 @@ fn the_model_gets_the_codes_constants() {
     use collector_core::domain::rate_limit;
     let constants = json!({
         "shards": {"PENDING#{shard}": deployed_pending_shards(), "DUE#{shard}": keys::DUE_SHARDS,
-                   "STORE#{store}#SUB#{subscription}#{shard}": keys::DELIVERY_SHARDS},
+                   "STORE#{store}#SUB#{subscription}#{shard}": keys::DELIVERY_SHARDS,
+                   "STORE#{store}#PRODUCTVIEW#{shard}#{product}": keys::VIEW_SHARDS,
+                   "STORE#{store}#OPENCARTS#{shard}": keys::OPEN_CART_SHARDS,
+                   "STORE#{store}#ENTITIES#{type}#{shard}": keys::ENTITY_SHARDS},
         "rate_limit": {"max_lease": rate_limit::MAX_LEASE, "lease_share_divisor": rate_limit::LEASE_SHARE_DIVISOR,
                         "bulk_weight": rate_limit::BULK_WEIGHT,
                         "max_per_second": rate_limit::PER_SECOND_RANGE.end()},

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Update};
 use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
 
 use super::dynamo::{from_item, key, n, s, DynamoTable};
 use super::errors::permanent;
@@ -121,7 +122,7 @@ impl DynamoTable {
                     .set("products", value(products)?)
                     .set("recycleStateId", s(recycle_state_id.clone()))
                     .set("updatedAt", value(at)?)
-                    .set(OPEN_CARTS_OF, s(keys::open_carts(store)))
+                    .set(OPEN_CARTS_OF, s(keys::open_carts_of(store, customer)))
                     .set(CART_UPDATED_MS, n(at.timestamp_millis()));
                 if let Some(currency) = currency {
                     e.set("currency", s(currency.clone()));
@@ -147,32 +148,44 @@ impl DynamoTable {
     }
 
     /// Who viewed a product: one record per customer, with whether (and when) they saw it out of stock.
+    /// Reads the product's [`keys::VIEW_SHARDS`] partitions at once.
     pub async fn product_viewers(&self, store: &StoreId, product_id: &str) -> Result<Vec<ProductView>, StoreError> {
-        let items = self
-            .query_all("product viewers", |q| {
+        let shards = (0..u64::from(keys::VIEW_SHARDS)).map(|shard| {
+            self.query_all("product viewers", move |q| {
                 q.key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", s(keys::product_views(store, product_id)))
+                    .expression_attribute_values(":pk", s(keys::product_views(store, product_id, shard)))
             })
-            .await?;
-        items
-            .into_iter()
-            .map(|item| from_item("product view item", item))
-            .collect()
+        });
+        let mut viewers = Vec::new();
+        for items in join_all(shards).await {
+            for item in items? {
+                viewers.push(from_item("product view item", item)?);
+            }
+        }
+        Ok(viewers)
     }
 
-    /// Open carts of a store last changed before `before`: carts not followed by an order.
+    /// Open carts of a store last changed before `before`: carts not followed by an order. Reads the
+    /// store's [`keys::OPEN_CART_SHARDS`] partitions of the `openCarts` index at once, oldest change first.
     pub async fn open_carts_before(&self, store: &StoreId, before: DateTime<Utc>) -> Result<Vec<Cart>, StoreError> {
-        let items = self
-            .query_all("open carts", |q| {
+        let shards = (0..u64::from(keys::OPEN_CART_SHARDS)).map(|shard| {
+            self.query_all("open carts", move |q| {
                 q.index_name(keys::OPEN_CARTS_INDEX)
                     .key_condition_expression("#of = :of AND #ms < :before")
                     .expression_attribute_names("#of", OPEN_CARTS_OF)
                     .expression_attribute_names("#ms", CART_UPDATED_MS)
-                    .expression_attribute_values(":of", s(keys::open_carts(store)))
+                    .expression_attribute_values(":of", s(keys::open_carts(store, shard)))
                     .expression_attribute_values(":before", n(before.timestamp_millis()))
             })
-            .await?;
-        items.into_iter().map(|item| from_item("cart item", item)).collect()
+        });
+        let mut carts: Vec<Cart> = Vec::new();
+        for items in join_all(shards).await {
+            for item in items? {
+                carts.push(from_item("cart item", item)?);
+            }
+        }
+        carts.sort_by_key(|cart| cart.updated_at);
+        Ok(carts)
     }
 
     /// A customer's cart, or `None`.

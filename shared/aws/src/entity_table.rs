@@ -1,6 +1,8 @@
-//! DynamoDB: the entity projections (`STORE#<s>#ENTITIES#<TYPE>`), written in an entity event's transaction.
+//! DynamoDB: the entity projections (`STORE#<s>#ENTITY#<TYPE>#<id>`, one partition each, listed by type
+//! through the sharded `entities` index), written in an entity event's transaction.
 
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use futures::future::join_all;
 
 use super::dynamo::{from_item, item_of, key, owned_by, DynamoTable, Item};
 use super::errors::permanent;
@@ -20,6 +22,12 @@ fn state_item(state: &EntityState) -> Result<Item, StoreError> {
         state,
     )?;
     item.insert(STATE.to_owned(), AttributeValue::S(state.state.to_string()));
+    let listed_in = keys::entities_of(&state.store_id, state.entity_type, &state.entity_id);
+    item.insert(keys::ENTITIES_OF.to_owned(), AttributeValue::S(listed_in));
+    item.insert(
+        keys::ENTITY_UPDATED_MS.to_owned(),
+        AttributeValue::N(state.updated_at.timestamp_millis().to_string()),
+    );
     Ok(owned_by(item, &state.store_id, state.customer_id.as_ref()))
 }
 
@@ -88,18 +96,32 @@ impl DynamoTable {
             .transpose()
     }
 
-    /// Every entity of a type in a store (inventory levels, prices, wishlists …): what the jobs read.
+    /// Every entity of a type in a store (inventory levels, prices, wishlists …): what the jobs read. Reads
+    /// the type's [`keys::ENTITY_SHARDS`] partitions of the `entities` index at once.
     pub async fn entity_states(
         &self,
         store: &StoreId,
         entity_type: EntityType,
     ) -> Result<Vec<EntityState>, StoreError> {
-        let items = self
-            .query_all("list entity states", |q| {
-                q.key_condition_expression("pk = :pk")
-                    .expression_attribute_values(":pk", AttributeValue::S(keys::entity_states(store, entity_type)))
+        let shards = (0..u64::from(keys::ENTITY_SHARDS)).map(|shard| {
+            self.query_all("list entity states", move |q| {
+                q.index_name(keys::ENTITIES_INDEX)
+                    .key_condition_expression("#of = :of")
+                    .expression_attribute_names("#of", keys::ENTITIES_OF)
+                    .expression_attribute_values(
+                        ":of",
+                        AttributeValue::S(keys::entities_shard(store, entity_type, shard)),
+                    )
             })
-            .await?;
-        items.into_iter().map(state_from_item).collect()
+        });
+        let mut states = Vec::new();
+        for items in join_all(shards).await {
+            for item in items? {
+                states.push(state_from_item(item)?);
+            }
+        }
+        // In entity id order, as one partition's sort key gave them.
+        states.sort_by(|a, b| a.entity_id.cmp(&b.entity_id));
+        Ok(states)
     }
 }
