@@ -159,6 +159,13 @@ impl HttpConnector for CountingConnector {
             return self.faults.call(&operation, &self.inner, request);
         };
         let body = request.body().bytes().unwrap_or_default().to_vec();
+        let recorder = self.log.2.clone();
+        if let Some(refused) = self
+            .faults
+            .throttled(&dynamodb, &body, || recorder.peek_writes(&dynamodb, &body))
+        {
+            return HttpConnectorFuture::ready(Ok(refused));
+        }
         let answer = self.faults.call(&operation, &self.inner, request);
         let recorder = self.log.2.clone();
         // The answer is read whole (reads are billed by what they return), then handed on unchanged.

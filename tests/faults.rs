@@ -58,6 +58,7 @@ pub struct Faults {
     injected: Mutex<BTreeMap<String, usize>>,
     armed: Mutex<Vec<Armed>>,
     hung: tokio::sync::Notify,
+    buckets: Mutex<Option<std::sync::Arc<crate::PartitionBuckets>>>,
 }
 
 impl Faults {
@@ -79,6 +80,22 @@ impl Faults {
             fault,
             times,
         });
+    }
+
+    /// From now on, DynamoDB writes are throttled per partition by `buckets` (see [`crate::PartitionBuckets`]).
+    pub fn throttle_partitions(&self, buckets: std::sync::Arc<crate::PartitionBuckets>) {
+        *self.buckets.lock().unwrap() = Some(buckets);
+    }
+
+    /// The buckets' answer to a DynamoDB request, when they refuse it; `writes` says what it would write.
+    pub(crate) fn throttled(
+        &self,
+        operation: &str,
+        request: &[u8],
+        writes: impl FnOnce() -> Vec<(String, f64)>,
+    ) -> Option<Response<SdkBody>> {
+        let buckets = self.buckets.lock().unwrap().clone()?;
+        buckets.refuse(operation, request, &writes())
     }
 
     /// Forgets every armed fault not yet reached.
@@ -186,7 +203,7 @@ impl Faults {
 /// The error an AWS service answers, in its protocol: JSON (`__type`) where the request named an
 /// `X-Amz-Target`, else the query protocol's XML. DynamoDB names throttling `ThrottlingException`.
 /// A batch call's answer that processed nothing: the request's items, handed back.
-fn unprocessed(request: &[u8]) -> Response<SdkBody> {
+pub(crate) fn unprocessed(request: &[u8]) -> Response<SdkBody> {
     let body: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
     let items = &body["RequestItems"];
     let is_read = items
@@ -210,7 +227,7 @@ fn unprocessed(request: &[u8]) -> Response<SdkBody> {
 
 /// DynamoDB's answer to a transaction cancelled because its first item's partition was throttled: one reason
 /// per item, in order.
-fn throttled_transaction(request: &[u8]) -> Response<SdkBody> {
+pub(crate) fn throttled_transaction(request: &[u8]) -> Response<SdkBody> {
     let items = serde_json::from_slice::<serde_json::Value>(request)
         .ok()
         .and_then(|body| body["TransactItems"].as_array().map(Vec::len))
@@ -234,7 +251,7 @@ fn throttled_transaction(request: &[u8]) -> Response<SdkBody> {
     response
 }
 
-fn error_response(status: u16, json: bool, service: &str, code: &str) -> Response<SdkBody> {
+pub(crate) fn error_response(status: u16, json: bool, service: &str, code: &str) -> Response<SdkBody> {
     let code = match (code, service.starts_with("DynamoDB")) {
         ("Throttling", true) => "ThrottlingException",
         _ => code,

@@ -15,8 +15,10 @@ use serde_json::{json, Value};
 mod clients;
 mod faults;
 pub mod heat;
+mod partition_buckets;
 pub use clients::{Clients, RequestLog, RATE_LIMIT};
 pub use faults::{Fault, Faults};
+pub use partition_buckets::PartitionBuckets;
 
 /// The local AWS shared by every test of the binary, and the names of what was provisioned in it.
 #[derive(Debug)]

@@ -144,6 +144,7 @@ impl Pass<'_> {
             operation: operation.to_owned(),
             target,
             class,
+            partition: key.to_owned(),
             access,
             consistent,
             transactional,

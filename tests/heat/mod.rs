@@ -44,6 +44,9 @@ pub struct Touch {
     /// `table`, or `index/<name>`.
     pub target: String,
     pub class: &'static str,
+    /// The partition key value itself: what the fault harness's token buckets are kept by.
+    #[serde(skip)]
+    pub partition: String,
     pub access: Access,
     pub consistent: bool,
     pub transactional: bool,
@@ -164,6 +167,26 @@ impl Recorder {
             }
             Err(error) => state.errors.push(format!("{operation}: {error}")),
         }
+    }
+
+    /// The partitions a request would write, and the write units it would take from each (`target` and key
+    /// value, `index/pending PENDING#3`), without recording it: what a throttling fault judges a request by
+    /// before it is sent. A request it cannot interpret writes nothing as far as this says.
+    pub fn peek_writes(&self, operation: &str, request: &[u8]) -> Vec<(String, f64)> {
+        let request: Value = serde_json::from_slice(request).unwrap_or(Value::Null);
+        let mut state = self.state.lock().unwrap();
+        let mut pass = Pass {
+            schema: &self.schema,
+            state: &mut state,
+            request: 0,
+            writes: Vec::new(),
+        };
+        let touches = pass.interpret(operation, &request, &Value::Null).unwrap_or_default();
+        touches
+            .into_iter()
+            .filter(|t| t.access == Access::Write)
+            .map(|t| (format!("{} {}", t.target, t.partition), t.units))
+            .collect()
     }
 
     /// The touches since the last take, or what could not be interpreted.

@@ -32,6 +32,7 @@ mod scale;
 mod sendgrid;
 mod subscriptions;
 mod support;
+mod throttled_scale;
 mod throttling;
 mod validation;
 mod wiring;
