@@ -164,6 +164,9 @@ def check(config, sequences, constants):
             failures.append(f"known_over lists {entry['target']} {entry['class']} ({entry['scenario']}), "
                             "which no supported scenario puts over the threshold: remove it")
     for name, sequence in sequences.items():
+        largest = max((t["bytes"] for t in sequence["touches"] if t["access"] == "write"), default=0)
+        if largest > limits.get("max_item_bytes", 409600):
+            failures.append(f"{name}: an item of {largest} bytes, over DynamoDB's 400 KB")
         for items, size in transactions(sequence):
             if items > limits["max_transaction_items"] or size > limits["max_transaction_bytes"]:
                 failures.append(f"{name}: a transaction of {items} items, {size} bytes, over DynamoDB's limits")
@@ -238,8 +241,12 @@ def report(config, sequences, constants):
            f"value (adaptive capacity cannot split an item, nor a partition whose sort key is time-ordered); "
            f"`make test` fails when a supported scenario puts a key over {limits['threshold']:.0%} that "
            "`known_over` does not name with its reason. Table quotas: "
-           f"{limits['table_wru_quota']:,} WRU/s and {limits['table_rru_quota']:,} RRU/s per table by default, "
-           f"a new on-demand table serves {limits['ondemand_initial_wru']:,} WRU/s at once.", "",
+           f"{limits['table_wru_quota']:,} WRU/s and {limits['table_rru_quota']:,} RRU/s per table by default "
+           f"({limits['account_wru_quota']:,} WRU/s per account), a new on-demand table serves "
+           f"{limits['ondemand_initial_wru']:,} WRU/s at once. Items: the largest written must stay under "
+           f"{limits['max_item_bytes'] // 1024} KB, a transaction under {limits['max_transaction_items']} items and "
+           f"{limits['max_transaction_bytes'] // 1048576} MB (checked too). The README's capacity guide says "
+           "what to raise.", "",
            "## What each flow costs", "",
            "Request units per event (ingest, dispatch: per event of the batch) or per run, without the rate "
            "limiter's counter (one write per lease, below).", ""]
@@ -261,7 +268,8 @@ def report(config, sequences, constants):
         cost = (table["wru"] * prices["wru"] + table["rru"] * prices["rru"]) / 1e6
         per_million = cost / events * 1e6 if events else 0
         out += ["", f"Table: {fmt(table['wru'])} WRU/s ({table['wru'] / limits['table_wru_quota']:.0%} of the "
-                f"default table quota; {'above' if table['wru'] > limits['ondemand_initial_wru'] else 'within'} "
+                f"default table quota, {table['wru'] / limits['account_wru_quota']:.0%} of the account's; "
+                f"{'above' if table['wru'] > limits['ondemand_initial_wru'] else 'within'} "
                 f"what a new on-demand table serves at once), {fmt(table['rru'])} RRU/s. "
                 f"DynamoDB cost: ${cost * 3600:,.2f} per hour, ${per_million:.2f} per million events."]
     out += ["", "## Known hot keys", "", "Keys over the threshold today, each with why (`known_over`):", ""]
