@@ -125,7 +125,7 @@ openapi:
 	UPDATE_OPENAPI=1 cargo test -p integration-tests --test it openapi
 
 build: venv
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest --package bulk-ingest --package subscriptions --package dispatch --package scheduler --package jobs
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --package ingest --package bulk-ingest --package subscriptions --package dispatch --package scheduler --package jobs --package reads
 	@ls -l $(TARGET_DIR)/lambda/*/bootstrap
 
 sam-venv: $(SAM_VENV)/.installed

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # Cargo's target directory, wherever CARGO_TARGET_DIR puts it (relative to the repo, as cargo reads it).
 TARGET = ROOT / os.environ.get("CARGO_TARGET_DIR", "target")
-FUNCTIONS = ["ingest", "bulk-ingest", "subscriptions", "jobs", "dispatch", "scheduler"]
+FUNCTIONS = ["ingest", "bulk-ingest", "subscriptions", "jobs", "reads", "dispatch", "scheduler"]
 
 INIT_TARGET_MS = 25
 RSS_TARGET_MB = 40

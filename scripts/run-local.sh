@@ -32,7 +32,7 @@ for p in "$PORT" "$WATCH_PORT" "$MOTO_PORT" "$SENDGRID_PORT"; do
 done
 
 echo "building the functions (the first build takes a few minutes)…"
-cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p jobs -p collector-admin --bins
+cargo build --quiet -p ingest -p bulk-ingest -p subscriptions -p dispatch -p scheduler -p jobs -p reads -p collector-admin --bins
 
 echo "starting the local AWS (moto) on 127.0.0.1:$MOTO_PORT…"
 start moto "$VENV/bin/python" scripts/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$STATE/moto.log" 2>&1

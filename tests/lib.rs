@@ -162,11 +162,12 @@ pub fn wait_for_port(port: u16, what: &str) {
 
 /// Every Lambda function of the workspace by its crate name, which is also its binary's and its `events/`
 /// directory's name.
-pub const FUNCTIONS: [&str; 6] = [
+pub const FUNCTIONS: [&str; 7] = [
     "ingest",
     "bulk-ingest",
     "subscriptions",
     "jobs",
+    "reads",
     "dispatch",
     "scheduler",
 ];

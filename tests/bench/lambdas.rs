@@ -189,6 +189,10 @@ impl Stack {
                 "list subscriptions",
             ),
             "jobs" => (self.http("GET", "/api/v1/jobs", None), "list jobs"),
+            "reads" => (
+                self.http("GET", &format!("{events}?limit=50"), None),
+                "a page of 50 events",
+            ),
             "dispatch" => (self.dispatch_batch(run), "10-message batch to one SQS subscriber"),
             "scheduler" => (
                 json!({"version": "0", "id": run, "detail-type": "Scheduled Event", "source": "aws.events",

@@ -25,6 +25,8 @@ const CLASSES: &[&str] = &[
     "STORE#{store}#NOTIFIED#{customer}",
     "STORE#{store}#SUBSCRIPTIONS",
     "STORE#{store}#SUB#{subscription}#{shard}",
+    "STORE#{store}#EVENTS#{shard}",
+    "STORE#{store}#NAMED#{name}#{shard}",
     "PENDING#{shard}",
     "DUE#{shard}",
 ];
@@ -36,6 +38,9 @@ pub fn class_of(key: &str) -> Option<&'static str> {
 
 /// Variables that hold a merchant's string, which may contain `#`: in the last place they take the rest.
 const FREE_TEXT: &[&str] = &["{email}", "{phone}", "{unique}", "{order}", "{product}", "{entity}"];
+/// A merchant's string followed by one last segment (an event name, then its shard): it takes all but the
+/// last segment.
+const FREE_TEXT_BEFORE_LAST: &[&str] = &["{name}"];
 
 fn matches(class: &str, key: &str) -> bool {
     let pattern: Vec<&str> = class.split('#').collect();
@@ -43,7 +48,11 @@ fn matches(class: &str, key: &str) -> bool {
     for (i, part) in pattern.iter().enumerate() {
         let Some(remaining) = rest else { return false };
         let takes_rest = i + 1 == pattern.len() && FREE_TEXT.contains(part);
-        let segment = match remaining.split_once('#') {
+        let split = match i + 2 == pattern.len() && FREE_TEXT_BEFORE_LAST.contains(part) {
+            true => remaining.rsplit_once('#'),
+            false => remaining.split_once('#'),
+        };
+        let segment = match split {
             Some((segment, tail)) if !takes_rest => {
                 rest = Some(tail);
                 segment
@@ -73,6 +82,11 @@ mod tests {
     fn keys_are_named_by_their_shape() {
         assert_eq!(class_of("STORE#s1#EVENT#e1"), Some("STORE#{store}#EVENT#{event}"));
         assert_eq!(class_of("STORE#s1"), Some("STORE#{store}"));
+        assert_eq!(
+            class_of("STORE#s1#NAMED#Order #1 #Placed#63"),
+            Some("STORE#{store}#NAMED#{name}#{shard}")
+        );
+        assert_eq!(class_of("STORE#s1#EVENTS#7"), Some("STORE#{store}#EVENTS#{shard}"));
         assert_eq!(class_of("STORE#s1#JOB#j#RUNS"), Some("STORE#{store}#JOB#{job}#RUNS"));
         assert_eq!(
             class_of("STORE#s1#EMAIL#a#b@example.com"),

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use crate::pipeline::Pipeline;
 use crate::support::{captured_logs, table_items, Fixture};
-use crate::wiring::jobs_handler;
+use crate::wiring::{jobs_handler, reads_handler};
 
 /// Which function serves a path.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +19,7 @@ enum Function {
     Bulk,
     Subscriptions,
     Jobs,
+    Reads,
 }
 
 /// One endpoint: who serves it, how it is called, the scope it needs, and whether the path names the
@@ -203,6 +204,31 @@ fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str, cus
             Scope::CustomersErase,
             true,
         ),
+        e(Reads, "GET", f.path(), None, Scope::EventsRead, true),
+        e(
+            Reads,
+            "GET",
+            format!("{}/{entity_event}", f.path()),
+            None,
+            Scope::EventsRead,
+            true,
+        ),
+        e(
+            Reads,
+            "GET",
+            format!("/stores/{}/customers?email=erase-me@example.com", f.store_id),
+            None,
+            Scope::CustomersRead,
+            true,
+        ),
+        e(
+            Reads,
+            "GET",
+            format!("/stores/{}/customers/{customer}", f.store_id),
+            None,
+            Scope::CustomersRead,
+            true,
+        ),
     ]
 }
 
@@ -222,6 +248,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
     let jobs = jobs_handler(&f);
+    let reads = reads_handler(&f);
     let subscription = p
         .subscribe(json!({"eventNames": ["Sweep"], "destination": {"type": "WEBHOOK", "webhook": {"url": "http://127.0.0.1:9/hook"}}}))
         .await["id"]
@@ -285,6 +312,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
                 Function::Bulk => f.bulk.handle(request).await,
                 Function::Subscriptions => p.subscriptions.handle(request).await,
                 Function::Jobs => jobs.handle(request).await,
+                Function::Reads => reads.handle(request).await,
             };
             let (status, problem) = read_response(response);
             assert_eq!(
@@ -296,7 +324,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
             cases += 1;
         }
     }
-    assert_eq!(cases, 22 * 4);
+    assert_eq!(cases, 26 * 4);
     assert_eq!(table_snapshot(&f).await, before, "a refused request changed the table");
 
     let logged = logs.text();

@@ -57,6 +57,8 @@ async fn when_schemathesis_sends_generated_requests_should_answer_as_documented(
                         "subscriptions"
                     } else if path.starts_with("/api/v1/jobs") {
                         "jobs"
+                    } else if method == "GET" && path.starts_with("/stores/") {
+                        "reads"
                     } else {
                         "ingest"
                     };

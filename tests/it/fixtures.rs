@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use crate::pipeline::{Pipeline, WebhookReceiver};
 use crate::support::{assert_granted, Fixture};
-use crate::wiring::{create_job, jobs_handler, scheduler};
+use crate::wiring::{create_job, jobs_handler, reads_handler, scheduler};
 
 /// Every API Gateway fixture, in the order they run (later ones use what earlier ones made), and the status
 /// its handler must answer.
@@ -22,6 +22,10 @@ const HTTP_FIXTURES: &[(&str, u16)] = &[
     ("ingest/esputnik-event.json", 200),
     ("ingest/entity-event.json", 201),
     ("ingest/entity-event-get.json", 200),
+    ("reads/list-events.json", 200),
+    ("reads/event.json", 200),
+    ("reads/find-customer.json", 200),
+    ("reads/customer.json", 200),
     ("ingest/erase-customer.json", 200),
     ("ingest/erase-customer-by-email.json", 200),
     ("bulk-ingest/bulk-events.json", 202),
@@ -60,6 +64,7 @@ fn resource_of(fixture: &str) -> &'static str {
         Some("bulk-ingest") => "BulkIngestFunction",
         Some("subscriptions") => "SubscriptionsFunction",
         Some("jobs") => "JobsFunction",
+        Some("reads") => "ReadsFunction",
         Some("dispatch") => "DispatchFunction",
         Some("scheduler") => "SchedulerFunction",
         other => panic!("no function for {other:?}"),
@@ -102,6 +107,7 @@ async fn placeholders(f: &Fixture, p: &Pipeline<'_>) -> BTreeMap<&'static str, S
         ("STORE_ID", f.store_id.to_string()),
         ("API_KEY", f.key.clone()),
         ("CUSTOMER_ID", ingested["customerId"].as_str().unwrap().to_owned()),
+        ("EVENT_ID", ingested["eventId"].as_str().unwrap().to_owned()),
         ("ENTITY_EVENT_ID", entity_event),
         ("SUBSCRIPTION_ID", subscription["id"].as_str().unwrap().to_owned()),
         ("JOB_ID", job),
@@ -147,6 +153,7 @@ async fn when_each_api_gateway_fixture_is_invoked_should_answer_as_its_route_pro
     let f = Fixture::new().await;
     let p = Pipeline::new(&f);
     let jobs = jobs_handler(&f);
+    let reads = reads_handler(&f);
     let values = placeholders(&f, &p).await;
     for (name, expected) in HTTP_FIXTURES {
         let request = api_gateway_request(name, &values);
@@ -156,6 +163,7 @@ async fn when_each_api_gateway_fixture_is_invoked_should_answer_as_its_route_pro
             Some("bulk-ingest") => f.bulk.handle(request).await,
             Some("subscriptions") => p.subscriptions.handle(request).await,
             Some("jobs") => jobs.handle(request).await,
+            Some("reads") => reads.handle(request).await,
             other => panic!("no handler for {other:?}"),
         };
         let (status, body) = read_response(response);

@@ -24,6 +24,8 @@ mod observability;
 mod openapi;
 mod pipeline;
 mod ratelimit;
+mod reads;
+mod reads_detail;
 mod recovery;
 mod requests;
 mod retention;

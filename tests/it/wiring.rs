@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use collector_aws::dynamo::DynamoTable;
+use collector_aws::kms::KmsSecretBox;
 use collector_aws::publisher::AwsPublisher;
 use collector_aws::sendgrid::SendGrid;
 use collector_aws::sqs::SqsDispatchQueue;
@@ -86,12 +87,21 @@ pub fn jobs_handler(f: &Fixture) -> jobs::Handler<DynamoTable> {
     jobs::Handler::from(deps)
 }
 
+/// The reads endpoint as production builds it, over the fixture's table and clock.
+pub fn reads_handler(f: &Fixture) -> reads::Handler<DynamoTable, KmsSecretBox> {
+    let config = reads::wiring::Config::from_env(&env_of(f, "ReadsFunction", &[])).expect("its environment");
+    let mut deps = reads::wiring::build(&f.clients.config, &config);
+    deps.clock = Box::new(f.clock.clone());
+    reads::Handler::from(deps)
+}
+
 /// Every HTTP function's handler over one fixture, by the function's name: what API Gateway invokes, for the
 /// servers that stand in for it on a loopback port.
 pub struct HttpFunctions {
     f: &'static Fixture,
     p: Pipeline<'static>,
     jobs: jobs::Handler<DynamoTable>,
+    reads: reads::Handler<DynamoTable, KmsSecretBox>,
 }
 
 impl HttpFunctions {
@@ -101,6 +111,7 @@ impl HttpFunctions {
             f,
             p: Pipeline::new(f),
             jobs: jobs_handler(f),
+            reads: reads_handler(f),
         }))
     }
 
@@ -114,6 +125,7 @@ impl HttpFunctions {
             "bulk-ingest" => self.f.bulk.handle(request).await,
             "subscriptions" => self.p.subscriptions.handle(request).await,
             "jobs" => self.jobs.handle(request).await,
+            "reads" => self.reads.handle(request).await,
             other => panic!("no HTTP function {other}"),
         }
     }

@@ -13,6 +13,7 @@ use super::keys::{self, OWNED_BY, PENDING_SHARD, PENDING_SINCE, PK, SK};
 use collector_core::config::{count, required, ConfigError, Env};
 use collector_core::domain::customer::Customer;
 use collector_core::domain::event::StoredEvent;
+use collector_core::domain::event_listing::Position;
 use collector_core::domain::ids::{CustomerId, EventId, StoreId};
 use collector_core::ports::StoreError;
 
@@ -104,6 +105,18 @@ pub(super) fn event_item(event: &StoredEvent, pending_shards: u16) -> Result<Ite
         PENDING_SINCE.to_owned(),
         AttributeValue::N(event.received_at.timestamp_millis().to_string()),
     );
+    let (store, id) = (&event.store_id, &event.event_id);
+    let timeline = [
+        (keys::EVENTS_OF, keys::events_of(store, id)),
+        (keys::NAMED_OF, keys::named_of(store, &event.event_name, id)),
+        (
+            keys::TIMELINE_KEY,
+            keys::timeline_key(&Position::of(event.received_at, id)),
+        ),
+    ];
+    for (name, value) in timeline {
+        item.insert(name.to_owned(), AttributeValue::S(value));
+    }
     Ok(item)
 }
 

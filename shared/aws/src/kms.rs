@@ -5,13 +5,15 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use aws_sdk_kms::operation::decrypt::DecryptError;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::Client;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 
 use super::errors::{permanent, sdk_error};
-use collector_core::ports::{SecretBox, SecretContext, StoreError};
+use collector_core::domain::ids::StoreId;
+use collector_core::ports::{CursorSeal, SecretBox, SecretContext, StoreError};
 
 /// Opened secrets are kept this long in a warm function, saving a `Decrypt` per delivery.
 const OPENED_TTL: Duration = Duration::from_secs(300);
@@ -45,21 +47,36 @@ fn encryption_context(context: &SecretContext) -> HashMap<String, String> {
     ])
 }
 
-impl SecretBox for KmsSecretBox {
-    async fn seal(&self, plaintext: &str, context: &SecretContext) -> Result<String, StoreError> {
+impl KmsSecretBox {
+    /// `plaintext` encrypted under the key, bound to `context`.
+    async fn encrypt(
+        &self,
+        operation: &'static str,
+        plaintext: &str,
+        context: HashMap<String, String>,
+    ) -> Result<Vec<u8>, StoreError> {
         let output = self
             .client
             .encrypt()
             .key_id(&self.key_id)
             .plaintext(Blob::new(plaintext.as_bytes()))
-            .set_encryption_context(Some(encryption_context(context)))
+            .set_encryption_context(Some(context))
             .send()
             .await
-            .map_err(|e| sdk_error("seal secret", e))?;
+            .map_err(|e| sdk_error(operation, e))?;
         let blob = output
             .ciphertext_blob
-            .ok_or_else(|| permanent("seal secret", "no ciphertext"))?;
-        Ok(STANDARD.encode(blob.as_ref()))
+            .ok_or_else(|| permanent(operation, "no ciphertext"))?;
+        Ok(blob.into_inner())
+    }
+}
+
+impl SecretBox for KmsSecretBox {
+    async fn seal(&self, plaintext: &str, context: &SecretContext) -> Result<String, StoreError> {
+        let blob = self
+            .encrypt("seal secret", plaintext, encryption_context(context))
+            .await?;
+        Ok(STANDARD.encode(blob))
     }
 
     async fn open(&self, sealed: &str, context: &SecretContext) -> Result<String, StoreError> {
@@ -90,4 +107,56 @@ impl SecretBox for KmsSecretBox {
         }
         Ok(plain)
     }
+}
+
+/// Listing cursors are sealed under the same key, bound to their store and to their purpose, so neither a
+/// cursor of another store nor a sealed secret opens as one.
+fn cursor_context(store: &StoreId) -> HashMap<String, String> {
+    HashMap::from([
+        ("storeId".to_owned(), store.to_string()),
+        ("purpose".to_owned(), "listing-cursor".to_owned()),
+    ])
+}
+
+impl CursorSeal for KmsSecretBox {
+    async fn seal(&self, store: &StoreId, state: &str) -> Result<String, StoreError> {
+        let blob = self.encrypt("seal cursor", state, cursor_context(store)).await?;
+        Ok(URL_SAFE_NO_PAD.encode(blob))
+    }
+
+    async fn open(&self, store: &StoreId, sealed: &str) -> Result<Option<String>, StoreError> {
+        // KMS ciphertexts of a cursor are a few hundred bytes; anything far longer is not one.
+        let Some(blob) = (sealed.len() <= 4_096)
+            .then(|| URL_SAFE_NO_PAD.decode(sealed).ok())
+            .flatten()
+            .filter(|b| !b.is_empty())
+        else {
+            return Ok(None);
+        };
+        let opened = self
+            .client
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob))
+            .set_encryption_context(Some(cursor_context(store)))
+            .send()
+            .await;
+        let output = match opened {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(refuses_ciphertext) => return Ok(None),
+            Err(e) => return Err(sdk_error("open cursor", e)),
+        };
+        Ok(output
+            .plaintext
+            .and_then(|plain| String::from_utf8(plain.into_inner()).ok()))
+    }
+}
+
+/// KMS's answers to a ciphertext it did not make, or made under another context or key. A made-up blob
+/// may name a key that is not ours: KMS then denies access rather than calling the ciphertext invalid.
+fn refuses_ciphertext(error: &DecryptError) -> bool {
+    use aws_sdk_kms::error::ProvideErrorMetadata;
+    error.is_invalid_ciphertext_exception()
+        || error.is_incorrect_key_exception()
+        || error.is_not_found_exception()
+        || error.code() == Some("AccessDeniedException")
 }

@@ -5,11 +5,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use futures::future::join_all;
 
 use super::dynamo::{from_item, item_of, key, s, DynamoTable};
 use super::errors::{is_condition_failure, permanent, sdk_error};
 use super::keys;
+use super::shard_merge::{newest_across, ShardPage};
 use collector_core::domain::delivery::DeliveryRecord;
 use collector_core::domain::ids::{StoreId, SubscriptionId};
 use collector_core::domain::subscription::Subscription;
@@ -117,68 +117,15 @@ impl SubscriptionStore for DynamoTable {
         id: &SubscriptionId,
         limit: usize,
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let shards: Vec<u64> = (0..u64::from(keys::DELIVERY_SHARDS)).collect();
-        // Each shard holds about a 64th of the records: ask each for a little more than its share, then
-        // page on in those that may still hold one of the `limit` latest.
-        let share = limit.div_ceil(shards.len()) + 1;
-        let mut fetched: Vec<ShardPage> = Vec::new();
-        for wave in shards.chunks(LISTING_CONCURRENCY) {
-            let reads = wave
-                .iter()
-                .map(|shard| self.delivery_page(store, id, *shard, share, None));
-            for page in join_all(reads).await {
-                fetched.push(page?);
-            }
-        }
-        loop {
-            let mut all: Vec<DateTime<Utc>> = fetched
-                .iter()
-                .flat_map(|p| p.records.iter().map(|r| r.last_attempt_at))
-                .collect();
-            all.sort_unstable_by(|a, b| b.cmp(a));
-            // The oldest record that still makes the list; a shard whose last record read is not older may
-            // hold more of the list.
-            let cutoff = all.get(limit.saturating_sub(1)).copied();
-            let unfinished: Vec<usize> = fetched
-                .iter()
-                .enumerate()
-                .filter(|(_, page)| page.next.is_some())
-                .filter(|(_, page)| match (cutoff, page.records.last()) {
-                    (Some(cutoff), Some(last)) => last.last_attempt_at >= cutoff,
-                    _ => true,
-                })
-                .map(|(i, _)| i)
-                .collect();
-            if unfinished.is_empty() {
-                break;
-            }
-            for i in unfinished {
-                let next = fetched[i].next.take();
-                let page = self.delivery_page(store, id, fetched[i].shard, limit, next).await?;
-                fetched[i].records.extend(page.records);
-                fetched[i].next = page.next;
-            }
-        }
-        let mut records: Vec<DeliveryRecord> = fetched.into_iter().flat_map(|p| p.records).collect();
-        records.sort_by(|a, b| {
-            b.last_attempt_at
-                .cmp(&a.last_attempt_at)
-                .then_with(|| a.message_id.cmp(&b.message_id))
-        });
-        records.truncate(limit);
+        // Latest first; among records of one millisecond, by message id.
+        let sort_key = |r: &DeliveryRecord| r.last_attempt_at;
+        let order = |r: &DeliveryRecord| (r.last_attempt_at, std::cmp::Reverse(r.message_id.clone()));
+        let read = |shard, limit, start| self.delivery_page(store, id, shard, limit, start);
+        let shards = u64::from(keys::DELIVERY_SHARDS);
+        let (records, _) = newest_across(shards, limit, (sort_key, order), read).await?;
         Ok(records)
     }
 }
-
-/// One shard's records read so far, latest first, and where its next page starts.
-struct ShardPage {
-    shard: u64,
-    records: Vec<DeliveryRecord>,
-    next: Option<HashMap<String, AttributeValue>>,
-}
-
-/// How many `deliveries` shards a listing reads at once.
-const LISTING_CONCURRENCY: usize = 16;
 
 impl DynamoTable {
     /// Up to `limit` ledger records of one `deliveries` shard, latest first, from `start`.
@@ -189,7 +136,7 @@ impl DynamoTable {
         shard: u64,
         limit: usize,
         start: Option<HashMap<String, AttributeValue>>,
-    ) -> Result<ShardPage, StoreError> {
+    ) -> Result<ShardPage<DeliveryRecord>, StoreError> {
         let page = self
             .client
             .query()
@@ -211,8 +158,7 @@ impl DynamoTable {
             .map(|item| from_item("delivery item", item))
             .collect::<Result<_, _>>()?;
         Ok(ShardPage {
-            shard,
-            records,
+            items: records,
             next: page.last_evaluated_key,
         })
     }

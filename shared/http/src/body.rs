@@ -78,6 +78,14 @@ pub fn query_parameter(request: &Request, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
+/// The names of every query parameter, in order, repeats included.
+pub fn query_parameter_names(request: &Request) -> Vec<String> {
+    let query = request.uri().query().unwrap_or_default();
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(key, _)| key.into_owned())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

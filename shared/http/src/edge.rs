@@ -204,6 +204,14 @@ pub struct SubscriptionDeps<S, B> {
     pub policy: DestinationPolicy,
 }
 
+/// What the reads endpoint needs, built once per cold start: the table, and the seal of its cursors.
+pub struct ReadDeps<S, C> {
+    pub store: S,
+    pub seal: C,
+    pub clock: Box<dyn Clock>,
+    pub admission: Admission,
+}
+
 /// What the jobs endpoint needs, built once per cold start.
 pub struct JobDeps<S> {
     pub store: S,

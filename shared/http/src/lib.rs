@@ -3,11 +3,13 @@
 pub mod admission;
 pub mod body;
 pub mod edge;
+pub mod event_view;
 pub mod job_view;
 pub mod openapi;
 pub mod openapi_customers;
 mod openapi_dialects;
 mod openapi_jobs;
+mod openapi_reads;
 mod openapi_subscriptions;
 pub mod problem;
 pub mod request_scope;

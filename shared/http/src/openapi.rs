@@ -220,7 +220,7 @@ fn bulk_create_custom_events() {}
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Commerce event collector", description = "Ingest, subscription and job APIs. Errors are RFC 9457 problem details."),
+    info(title = "Commerce event collector", description = "Ingest, read, subscription and job APIs. Errors are RFC 9457 problem details."),
     paths(
         create_custom_event,
         bulk_create_custom_events,
@@ -245,6 +245,10 @@ fn bulk_create_custom_events() {}
         super::openapi_jobs::list_job_runs,
         super::openapi_customers::erase_customer,
         super::openapi_customers::erase_customer_by_identifier,
+        super::openapi_reads::list_events,
+        super::openapi_reads::get_event,
+        super::openapi_reads::find_customer,
+        super::openapi_reads::get_customer,
     ),
     modifiers(&BearerAuth, &RateLimited, &CommonProblems)
 )]

@@ -26,16 +26,28 @@ pub enum Scope {
     /// sources.
     #[serde(rename = "customers:erase")]
     CustomersErase,
+    /// Reading the events a store sent (`GET /stores/{storeId}/events`).
+    #[serde(rename = "events:read")]
+    EventsRead,
+    /// Reading customer profiles.
+    #[serde(rename = "customers:read")]
+    CustomersRead,
+    /// Creating and updating customer profiles directly (`PUT /stores/{storeId}/customers`).
+    #[serde(rename = "customers:write")]
+    CustomersWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 9] = [
         Scope::EventsWrite,
         Scope::SubscriptionsRead,
         Scope::SubscriptionsWrite,
         Scope::JobsRead,
         Scope::JobsWrite,
         Scope::CustomersErase,
+        Scope::EventsRead,
+        Scope::CustomersRead,
+        Scope::CustomersWrite,
     ];
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -52,6 +64,9 @@ impl fmt::Display for Scope {
             Scope::JobsRead => "jobs:read",
             Scope::JobsWrite => "jobs:write",
             Scope::CustomersErase => "customers:erase",
+            Scope::EventsRead => "events:read",
+            Scope::CustomersRead => "customers:read",
+            Scope::CustomersWrite => "customers:write",
         })
     }
 }

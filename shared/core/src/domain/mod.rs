@@ -18,6 +18,7 @@ pub mod esputnik;
 mod esputnik_effects;
 pub mod event;
 pub(crate) mod event_fields;
+pub mod event_listing;
 pub mod identity;
 pub mod ids;
 pub mod job;

@@ -27,6 +27,16 @@ pub struct DateValue {
 }
 
 impl PropertyValue {
+    /// The value as a client sends it: a date as its RFC 3339 string (UTC, milliseconds).
+    pub fn as_sent(&self) -> Value {
+        match self {
+            Self::Date(DateValue { date }) => Value::String(format_date_time(date)),
+            Self::Bool(b) => Value::Bool(*b),
+            Self::Number(n) => Value::Number(n.clone()),
+            Self::String(s) => Value::String(s.clone()),
+        }
+    }
+
     /// Types a JSON scalar: RFC 3339 date-time strings become dates. `None` for arrays, objects and null.
     pub fn from_scalar(value: &Value) -> Option<Self> {
         Some(match value {

@@ -7,6 +7,7 @@ mod dispatch;
 mod erasure;
 mod ingest;
 mod jobs;
+mod reads;
 mod subscriptions;
 
 pub use admission::*;
@@ -14,6 +15,7 @@ pub use dispatch::*;
 pub use erasure::*;
 pub use ingest::*;
 pub use jobs::*;
+pub use reads::*;
 pub use subscriptions::*;
 
 use chrono::{DateTime, Utc};

@@ -9,5 +9,6 @@ pub mod ingest_plan;
 pub mod job_runs;
 pub mod jobs;
 pub mod notifications;
+pub mod reads;
 pub mod subscriptions;
 pub mod sweep;
