@@ -204,6 +204,14 @@ fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str, cus
             Scope::CustomersErase,
             true,
         ),
+        e(
+            Ingest,
+            "PUT",
+            format!("/stores/{}/customers", f.store_id),
+            Some(json!({"email": "sweep-put@example.com", "firstName": "Sweep"})),
+            Scope::CustomersWrite,
+            true,
+        ),
         e(Reads, "GET", f.path(), None, Scope::EventsRead, true),
         e(
             Reads,
@@ -324,7 +332,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
             cases += 1;
         }
     }
-    assert_eq!(cases, 26 * 4);
+    assert_eq!(cases, 27 * 4);
     assert_eq!(table_snapshot(&f).await, before, "a refused request changed the table");
 
     let logged = logs.text();

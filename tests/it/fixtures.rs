@@ -26,6 +26,7 @@ const HTTP_FIXTURES: &[(&str, u16)] = &[
     ("reads/event.json", 200),
     ("reads/find-customer.json", 200),
     ("reads/customer.json", 200),
+    ("ingest/put-customer.json", 200),
     ("ingest/erase-customer.json", 200),
     ("ingest/erase-customer-by-email.json", 200),
     ("bulk-ingest/bulk-events.json", 202),

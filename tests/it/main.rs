@@ -5,6 +5,7 @@ mod access_sweep;
 mod auth;
 mod bulk;
 mod conformance;
+mod customers_upsert;
 mod dedupe;
 mod deliveries_listing;
 mod delivery;

@@ -1,7 +1,8 @@
 //! The single-event ingest endpoints, one pipeline with a parser per dialect:
 //! `POST /stores/{storeId}/events` (Redo custom events), `POST /api/v1/event` (eSputnik) and
 //! `POST /api/v1/events` with `GET /api/v1/events/{eventId}` (entity events); and erasing a customer,
-//! `DELETE /stores/{storeId}/customers/{customerId}` (or `?email=`, `?phoneNumber=`). The handler is a plain async
+//! `DELETE /stores/{storeId}/customers/{customerId}` (or `?email=`, `?phoneNumber=`); and writing a profile,
+//! `PUT /stores/{storeId}/customers`. The handler is a plain async
 //! function over ports, so tests drive it with real adapters against the local AWS.
 
 use collector_core::domain::api_key::Scope;
@@ -25,6 +26,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 mod erasure;
+mod profiles;
 pub mod wiring;
 
 /// What a request of this function asks for.
@@ -36,6 +38,7 @@ pub enum Endpoint {
     FindEntityEvent,
     EraseCustomer,
     EraseCustomerById,
+    PutCustomer,
 }
 
 /// The function's routes, as `template.yaml` routes them here.
@@ -45,6 +48,7 @@ pub static ROUTES: Routes<Endpoint> = Routes(&[
     ("POST", "/api/v1/events", Endpoint::CreateEntityEvent),
     ("GET", "/api/v1/events/{eventId}", Endpoint::FindEntityEvent),
     ("DELETE", "/stores/{storeId}/customers", Endpoint::EraseCustomer),
+    ("PUT", "/stores/{storeId}/customers", Endpoint::PutCustomer),
     (
         "DELETE",
         "/stores/{storeId}/customers/{customerId}",
@@ -113,6 +117,10 @@ where
             Endpoint::EraseCustomer => {
                 let accept = self.accept_erasure((&request, arrival), store(), None);
                 respond_reply(&request, ("erase-customer", arrival), accept).await
+            }
+            Endpoint::PutCustomer => {
+                let accept = self.put_profile((&request, arrival), store());
+                respond_reply(&request, ("put-customer", arrival), accept).await
             }
             Endpoint::EraseCustomerById => {
                 let customer = Some(matched.param("customerId"));

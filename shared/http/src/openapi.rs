@@ -245,6 +245,7 @@ fn bulk_create_custom_events() {}
         super::openapi_jobs::list_job_runs,
         super::openapi_customers::erase_customer,
         super::openapi_customers::erase_customer_by_identifier,
+        super::openapi_customers::put_customer,
         super::openapi_reads::list_events,
         super::openapi_reads::get_event,
         super::openapi_reads::find_customer,

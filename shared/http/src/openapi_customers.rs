@@ -57,3 +57,25 @@ fn erase_customer() {}
     ),
     security(("Bearer" = [])))]
 fn erase_customer_by_identifier() {}
+
+/// Create or update a customer's profile.
+///
+/// The body is a customer object with exactly the rules of an event's `customer` (errors point into the
+/// body from its root): the customer is found by `id`, `email` or `phoneNumber` as for an event (an email
+/// normally), and only the fields sent change (an empty string removes one); an identifier nobody owns is
+/// attached, one another customer owns is not. The write is stored as a `$profile` event, so
+/// `CUSTOMER` subscribers receive `customer.created` or `customer.updated` with its `changedFields`, and
+/// the event lists among the customer's. Needs the `customers:write` scope.
+#[utoipa::path(put, path = "/stores/{storeId}/customers", tag = "Customers",
+    operation_id = "Put customer",
+    params(("storeId" = String, Path, description = "The store (24 hex characters)")),
+    request_body(content = super::openapi::CustomerRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = super::event_view::CustomerView),
+        (status = 200, description = "Updated (or unchanged)", body = super::event_view::CustomerView),
+        (status = 400, description = "The profile is invalid; nothing written", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Store not found (or not the key's store)", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The customer is under heavy concurrent change, or storage is throttled: retry after Retry-After", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn put_customer() {}

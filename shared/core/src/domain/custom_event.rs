@@ -15,6 +15,38 @@ use super::limits::*;
 use super::validation::{json_type, Errors, FieldError, Pointer};
 use super::values::{is_unset, number_in_range, parse_date_time, PropertyValue};
 
+/// The name a direct profile write (`PUT /stores/{storeId}/customers`) is stored under. Its subscribers'
+/// messages are the customer's own (`customer.created`, `customer.updated`); clients cannot send it.
+pub const PROFILE_WRITE_EVENT: &str = "$profile";
+
+/// A direct profile write: the body is a customer object, with exactly the rules and patch semantics of an
+/// event's `customer` (pointers from the body's root), stored as a [`PROFILE_WRITE_EVENT`] event.
+pub fn parse_profile_write(body: &Value) -> Result<CustomEvent, Vec<FieldError>> {
+    let mut errors = Errors::default();
+    let root = Pointer::root();
+    let customer = match body.is_object() {
+        true => event_object(body, &root, &mut errors).and_then(|_| parse_customer(body, &root, &mut errors)),
+        false => {
+            errors.add(
+                &root,
+                format!("the profile must be a JSON object, not {}", json_type(body)),
+            );
+            None
+        }
+    };
+    errors.finish(())?;
+    Ok(CustomEvent {
+        event_name: PROFILE_WRITE_EVENT.to_owned(),
+        customer,
+        data: BTreeMap::new(),
+        extra: None,
+        event_timestamp: None,
+        value: None,
+        value_currency: None,
+        unique_id: None,
+    })
+}
+
 /// A valid custom event, normalised: unset `data` values dropped, dates typed, email as sent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,8 +107,13 @@ pub fn parse_custom_event(body: &Value, at: &Pointer, now: DateTime<Utc>) -> Res
             let blank = name.trim().is_empty();
             if blank {
                 errors.add(&at.key("eventName"), "eventName must not be blank");
+            } else if name == PROFILE_WRITE_EVENT {
+                errors.add(
+                    &at.key("eventName"),
+                    format!("{PROFILE_WRITE_EVENT} is reserved: PUT /stores/{{storeId}}/customers writes a profile"),
+                );
             }
-            !blank
+            !blank && name != PROFILE_WRITE_EVENT
         }),
     };
     let customer = match obj.get("customer") {

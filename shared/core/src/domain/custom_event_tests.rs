@@ -60,3 +60,21 @@ fn when_nesting_is_too_deep_should_reject_it() {
     let errors = parse_custom_event(&body, &Pointer::root(), Utc::now()).unwrap_err();
     assert!(errors[0].detail.contains("nesting"), "{errors:?}");
 }
+
+#[test]
+fn when_a_client_names_its_event_like_a_profile_write_should_refuse_the_reserved_name() {
+    let body = json!({"eventName": super::custom_event::PROFILE_WRITE_EVENT, "customer": {"email": "a@b.co"}});
+    let errors = parse_custom_event(&body, &Pointer::root(), Utc::now()).unwrap_err();
+    assert_eq!(errors[0].pointer, "/eventName");
+}
+
+#[test]
+fn when_a_profile_is_written_should_parse_the_customer_from_the_root() {
+    let parse = super::custom_event::parse_profile_write;
+    let write = parse(&json!({"email": "a@b.co", "firstName": "A"})).unwrap();
+    assert_eq!(write.event_name, super::custom_event::PROFILE_WRITE_EVENT);
+    assert_eq!(write.customer_input().email.as_deref(), Some("a@b.co"));
+    let errors = parse(&json!({"email": "nope", "eventName": "X"})).unwrap_err();
+    let pointers: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/eventName", "/email"]);
+}

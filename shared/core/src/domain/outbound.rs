@@ -12,6 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 
+use super::custom_event::PROFILE_WRITE_EVENT;
 use super::customer::Customer;
 use super::event::StoredEvent;
 use super::ids::{CustomerId, EventId, StoreId};
@@ -77,7 +78,11 @@ pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
             changed_fields: Vec::new(),
         },
     };
-    let mut messages = vec![own];
+    // A direct profile write is about the customer alone.
+    let mut messages = match event.entity.is_none() && event.event_name == PROFILE_WRITE_EVENT {
+        true => Vec::new(),
+        false => vec![own],
+    };
     let created = event.identity.as_ref().is_some_and(|i| i.customer_created);
     let customer_operation = if event.customer_id.is_none() {
         None
@@ -240,6 +245,16 @@ mod tests {
             1,
             "an unchanged customer sends nothing"
         );
+    }
+
+    #[test]
+    fn when_a_profile_was_written_should_send_the_customer_message_alone() {
+        let mut write = event(false, &["lastName"]);
+        write.event_name = PROFILE_WRITE_EVENT.to_owned();
+        let types: Vec<_> = outbound_of(&write).iter().map(Outbound::type_name).collect();
+        assert_eq!(types, ["customer.updated"]);
+        write.changed_fields.clear();
+        assert!(outbound_of(&write).is_empty(), "an unchanged profile tells nobody");
     }
 
     #[test]
