@@ -24,6 +24,7 @@ const CLASSES: &[&str] = &[
     "STORE#{store}#JOB#{job}#RUNS",
     "STORE#{store}#NOTIFIED#{customer}",
     "STORE#{store}#SUBSCRIPTIONS",
+    "STORE#{store}#SUB#{subscription}#REPLAYS",
     "STORE#{store}#SUB#{subscription}#{shard}",
     "STORE#{store}#EVENTS#{shard}",
     "STORE#{store}#NAMED#{name}#{shard}",

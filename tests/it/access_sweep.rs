@@ -140,6 +140,30 @@ fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str, cus
         ),
         e(
             Subscriptions,
+            "POST",
+            format!("{subs}/{subscription}/deliveries/{entity_event}/redeliver"),
+            None,
+            Scope::SubscriptionsWrite,
+            true,
+        ),
+        e(
+            Subscriptions,
+            "POST",
+            format!("{subs}/{subscription}/replay"),
+            Some(json!({"since": "2026-01-01T00:00:00Z"})),
+            Scope::SubscriptionsWrite,
+            true,
+        ),
+        e(
+            Subscriptions,
+            "GET",
+            format!("{subs}/{subscription}/replays/{}", "0".repeat(24)),
+            None,
+            Scope::SubscriptionsRead,
+            true,
+        ),
+        e(
+            Subscriptions,
             "DELETE",
             format!("{subs}/{subscription}"),
             None,
@@ -332,7 +356,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
             cases += 1;
         }
     }
-    assert_eq!(cases, 27 * 4);
+    assert_eq!(cases, 30 * 4);
     assert_eq!(table_snapshot(&f).await, before, "a refused request changed the table");
 
     let logged = logs.text();

@@ -28,6 +28,7 @@ mod ratelimit;
 mod reads;
 mod reads_detail;
 mod recovery;
+mod replay;
 mod requests;
 mod retention;
 mod routes;

@@ -138,6 +138,11 @@ impl Fixture {
         (store.store_id, key.plaintext)
     }
 
+    /// The fixture clock's time, RFC 3339: a `since` that takes everything sent from now on.
+    pub fn clock_now_text(&self) -> String {
+        collector_core::ports::Clock::now(&self.clock).to_rfc3339()
+    }
+
     pub fn path(&self) -> String {
         format!("/stores/{}/events", self.store_id)
     }

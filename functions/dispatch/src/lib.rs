@@ -7,10 +7,14 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Instant;
 
-use collector_core::domain::event::EventRef;
+use collector_core::domain::redelivery::{DispatchMessage, ReplayPage};
 use collector_core::domain::trace::{TraceContext, TRACEPARENT};
-use collector_core::ports::{Clock, DispatchStore, IdGenerator, MessageVisibility, Publisher, RandomIds};
+use collector_core::ports::{
+    Clock, DispatchMessages, DispatchStore, EventTimelines, IdGenerator, MessageVisibility, Publisher, RandomIds,
+    ReplayStore,
+};
 use collector_core::service::dispatch::{dispatch, DispatchCounts, DispatchItem, ItemOutcome};
+use collector_core::service::redelivery::replay_page;
 
 pub mod wiring;
 
@@ -34,9 +38,9 @@ impl<S, P, Q> From<Deps<S, P, Q>> for Handler<S, P, Q> {
 
 impl<S, P, Q> Handler<S, P, Q>
 where
-    S: DispatchStore + Sync,
+    S: DispatchStore + ReplayStore + EventTimelines + Sync,
     P: Publisher + Sync,
-    Q: MessageVisibility + Sync,
+    Q: MessageVisibility + DispatchMessages + Sync,
 {
     /// Handles one batch (the invocation `request_id`, for the log); fails as a whole only when a failed
     /// record cannot be named.
@@ -59,16 +63,25 @@ where
         let mut items = Vec::new();
         let mut received: Vec<&SqsMessage> = Vec::new();
         let mut unreadable: Vec<&SqsMessage> = Vec::new();
+        let mut pages: Vec<(&SqsMessage, ReplayPage)> = Vec::new();
         for record in &event.records {
             match parse(record) {
-                Some(item) => {
+                Some(Parsed::Item(item)) => {
                     items.push(item);
                     received.push(record);
                 }
+                Some(Parsed::Page(page)) => pages.push((record, page)),
                 None => {
                     fail(&mut response, record);
                     unreadable.push(record);
                 }
+            }
+        }
+        // A replay's page queues its events for the next batches; one that fails comes back to be tried again.
+        for (record, page) in pages {
+            if let Err(error) = replay_page(&self.0.store, &self.0.queue, &page, self.0.clock.now()).await {
+                tracing::warn!(%error, replay_id = page.replay_id, "a replay page failed; it comes back");
+                fail(&mut response, record);
             }
         }
         let jitter = f64::from(RandomIds.secret()[0]) / 256.0;
@@ -171,9 +184,20 @@ struct Failures {
     unnamed: usize,
 }
 
-/// The event a message names, its receive count, and this function's hop of the trace the message carried.
-fn parse(record: &SqsMessage) -> Option<DispatchItem> {
-    let event: EventRef = serde_json::from_str(record.body.as_deref()?).ok()?;
+/// What a message asks for.
+enum Parsed {
+    Item(DispatchItem),
+    Page(ReplayPage),
+}
+
+/// The event a message names (with the subscription it is aimed at, if any), its receive count, and this
+/// function's hop of the trace the message carried; or a replay's page.
+fn parse(record: &SqsMessage) -> Option<Parsed> {
+    let (event, target) = match serde_json::from_str(record.body.as_deref()?).ok()? {
+        DispatchMessage::Event(event) => (event, None),
+        DispatchMessage::Aimed { event, target } => (event, Some(target)),
+        DispatchMessage::ReplayPage(page) => return Some(Parsed::Page(page)),
+    };
     let receive_count = record
         .attributes
         .get("ApproximateReceiveCount")
@@ -185,11 +209,12 @@ fn parse(record: &SqsMessage) -> Option<DispatchItem> {
         .and_then(|attribute| attribute.string_value.as_deref())
         .and_then(TraceContext::parse)
         .map(|parent| parent.child(RandomIds.secret()));
-    Some(DispatchItem {
+    Some(Parsed::Item(DispatchItem {
         event,
         receive_count,
         trace,
-    })
+        target,
+    }))
 }
 
 /// Reports a message failed, by its id; a record without one (an empty identifier is as bad) is counted.

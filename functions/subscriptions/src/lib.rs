@@ -1,12 +1,14 @@
 //! `/api/v1/event-subscription`: create, list, read, update, deactivate and delete subscriptions, rotate a
-//! webhook's signing secret, and read a subscription's delivery attempts. The tenant is the API key's store.
+//! webhook's signing secret, read a subscription's delivery attempts, redeliver one, and replay a time range
+//! (`redelivery.rs`). The tenant is the API key's store.
 
+mod redelivery;
 pub mod wiring;
 
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::ids::{StoreId, SubscriptionId};
 use collector_core::domain::subscription_input::parse_subscription;
-use collector_core::ports::{AdmissionStore, SecretBox, SubscriptionStore};
+use collector_core::ports::{AdmissionStore, DispatchMessages, ReplayStore, SecretBox, SubscriptionStore};
 use collector_core::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
 use collector_http::admission::{Arrival, Tenant};
 use collector_http::edge::{arrival, json_body, respond_reply, Reply, SubscriptionDeps};
@@ -24,18 +26,19 @@ const DEFAULT_DELIVERIES: usize = 50;
 const MAX_DELIVERIES: usize = 200;
 
 /// The endpoint over its dependencies.
-pub struct Handler<S, B>(SubscriptionDeps<S, B>);
+pub struct Handler<S, B, Q>(SubscriptionDeps<S, B, Q>);
 
-impl<S, B> From<SubscriptionDeps<S, B>> for Handler<S, B> {
-    fn from(deps: SubscriptionDeps<S, B>) -> Self {
+impl<S, B, Q> From<SubscriptionDeps<S, B, Q>> for Handler<S, B, Q> {
+    fn from(deps: SubscriptionDeps<S, B, Q>) -> Self {
         Self(deps)
     }
 }
 
-impl<S, B> HttpHandler for Handler<S, B>
+impl<S, B, Q> HttpHandler for Handler<S, B, Q>
 where
-    S: SubscriptionStore + AdmissionStore + Sync,
+    S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
     B: SecretBox + Sync,
+    Q: DispatchMessages + Sync,
 {
     async fn handle(&self, request: Request) -> Response<Body> {
         Handler::handle(self, request).await
@@ -53,6 +56,9 @@ pub enum Endpoint {
     Deactivate,
     RotateSecret,
     Deliveries,
+    Redeliver,
+    Replay,
+    GetReplay,
 }
 
 /// The function's routes, as `template.yaml` routes them here.
@@ -76,6 +82,17 @@ pub static ROUTES: Routes<Endpoint> = Routes(&[
         "GET",
         "/api/v1/event-subscription/{id}/deliveries",
         Endpoint::Deliveries,
+    ),
+    (
+        "POST",
+        "/api/v1/event-subscription/{id}/deliveries/{deliveryId}/redeliver",
+        Endpoint::Redeliver,
+    ),
+    ("POST", "/api/v1/event-subscription/{id}/replay", Endpoint::Replay),
+    (
+        "GET",
+        "/api/v1/event-subscription/{id}/replays/{replayId}",
+        Endpoint::GetReplay,
     ),
 ]);
 
@@ -105,10 +122,11 @@ fn problem_of(error: SubscriptionError) -> Problem {
     }
 }
 
-impl<S, B> Handler<S, B>
+impl<S, B, Q> Handler<S, B, Q>
 where
-    S: SubscriptionStore + AdmissionStore + Sync,
+    S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
     B: SecretBox + Sync,
+    Q: DispatchMessages + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
@@ -127,7 +145,7 @@ where
     async fn accept(&self, request: &Request, arrival: Arrival) -> Result<Reply, Problem> {
         let matched = ROUTES.resolve(request.method().as_str(), route_path(request))?;
         let scope = match matched.to {
-            Endpoint::List | Endpoint::Get | Endpoint::Deliveries => Scope::SubscriptionsRead,
+            Endpoint::List | Endpoint::Get | Endpoint::Deliveries | Endpoint::GetReplay => Scope::SubscriptionsRead,
             _ => Scope::SubscriptionsWrite,
         };
         let access = (Tenant::OfKey, scope);
@@ -157,10 +175,15 @@ where
             Endpoint::Create => {
                 let input =
                     parse_subscription(&self.json_body(request)?, self.0.policy).map_err(Problem::validation)?;
+                let backfill = input.replay_from;
                 let saved = subscriptions::create(&self.ports(), store_id, input, now)
                     .await
                     .map_err(problem_of)?;
-                ok(StatusCode::CREATED, "created", Some(view(&saved)))
+                let mut body = view(&saved);
+                if let Some(since) = backfill {
+                    body["replay"] = self.backfill(&saved.subscription, since, now).await?;
+                }
+                ok(StatusCode::CREATED, "created", Some(body))
             }
             Endpoint::Replace => {
                 let input =
@@ -234,6 +257,18 @@ where
                     "listed",
                     Some(serde_json::to_value(views).expect("views serialise")),
                 )
+            }
+            Endpoint::Redeliver => {
+                let found = self.find(store_id, id()).await?;
+                self.redeliver(&found, matched.param("deliveryId")).await
+            }
+            Endpoint::Replay => {
+                let found = self.find(store_id, id()).await?;
+                self.replay(&found, &self.json_body(request)?, now).await
+            }
+            Endpoint::GetReplay => {
+                let found = self.find(store_id, id()).await?;
+                self.read_replay(&found, matched.param("replayId")).await
             }
         }
     }

@@ -114,6 +114,11 @@ impl DynamoTable {
             ),
             (":delivered".to_owned(), s("DELIVERED")),
         ]);
+        // A send asked for again goes on a delivered record too; any other never overwrites one.
+        let (condition, values) = match entry.again {
+            true => (None, values.into_iter().filter(|(k, _)| k != ":delivered").collect()),
+            false => (Some("attribute_not_exists(pk) OR #status <> :delivered"), values),
+        };
         Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::delivery(event, &entry.subscription_id, &entry.message_id))))
@@ -122,7 +127,7 @@ impl DynamoTable {
                  messageType = :type, #status = :status, lastAttemptAt = :at, deliveriesOf = :of, \
                  lastAttemptMs = :ms, expiresAt = :exp, attempts = list_append(if_not_exists(attempts, :empty), :attempt)",
             )
-            .condition_expression("attribute_not_exists(pk) OR #status <> :delivered")
+            .set_condition_expression(condition.map(str::to_owned))
             .expression_attribute_names("#status", "status")
             .set_expression_attribute_values(Some(values))
             .build()
@@ -135,12 +140,14 @@ impl DynamoTable {
         event: &EventRef,
         marker: PendingMarker,
         delivered: Vec<String>,
-    ) -> Result<Update, StoreError> {
+    ) -> Result<Option<Update>, StoreError> {
         let builder = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::event(&event.store_id, &event.event_id))))
             .condition_expression("attribute_exists(pk)");
         let (builder, expression) = match marker {
+            PendingMarker::Keep if delivered.is_empty() => return Ok(None),
+            PendingMarker::Keep => (builder, String::new()),
             PendingMarker::Clear => (builder, format!("REMOVE {PENDING_SHARD}, {PENDING_SINCE}")),
             PendingMarker::DueAt(at) => (
                 builder
@@ -158,8 +165,9 @@ impl DynamoTable {
             )
         };
         builder
-            .update_expression(expression)
+            .update_expression(expression.trim_start())
             .build()
+            .map(Some)
             .map_err(|e| permanent("marker update", e))
     }
 
@@ -176,7 +184,7 @@ impl DynamoTable {
             .filter(|e| e.attempt.status == DeliveryStatus::Delivered)
             .map(|e| delivered_token(&e.subscription_id, &e.message_id))
             .collect();
-        updates.push(self.marker_update(record.event, record.marker, delivered)?);
+        updates.extend(self.marker_update(record.event, record.marker, delivered)?);
         Ok(updates)
     }
 
@@ -250,6 +258,17 @@ impl DispatchStore for DynamoTable {
         SubscriptionStore::subscriptions(self, store).await
     }
 
+    async fn count_replay(
+        &self,
+        store: &StoreId,
+        subscription: &SubscriptionId,
+        replay_id: &str,
+        sent_and_failed: (u64, u64),
+    ) -> Result<(), StoreError> {
+        self.count_replay_sends(store, subscription, replay_id, sent_and_failed)
+            .await
+    }
+
     async fn deactivate(
         &self,
         store: &StoreId,
@@ -308,6 +327,12 @@ impl DispatchStore for DynamoTable {
         let mut packed: Vec<Update> = Vec::new();
         let mut members: Vec<usize> = Vec::new();
         for (i, record) in records.iter().enumerate() {
+            // A transaction may touch an item once: an event's second record of the batch (a message aimed
+            // at one subscription beside its own dispatch) goes in the next one.
+            if members.iter().any(|&m| records[m].event == record.event) {
+                let written = self.transact_dropping_failed(std::mem::take(&mut packed)).await;
+                settle(&mut results, std::mem::take(&mut members), written);
+            }
             let updates = match self.record_updates(record) {
                 Ok(updates) => updates,
                 Err(error) => {

@@ -313,6 +313,14 @@ pub fn timeline_bound(at_ms: i64) -> String {
     format!("{:013}", at_ms.max(0))
 }
 
+/// A subscription's replays share a partition: one is read or advanced a few times a second at most.
+pub fn replay(store: &StoreId, subscription: &SubscriptionId, replay_id: &str) -> (String, String) {
+    (
+        format!("STORE#{store}#SUB#{subscription}#REPLAYS"),
+        format!("REPLAY#{replay_id}"),
+    )
+}
+
 /// The store and event ids of an event's `pk`.
 pub fn parse_event(pk: &str) -> Option<(StoreId, EventId)> {
     let rest = pk.strip_prefix("STORE#")?;

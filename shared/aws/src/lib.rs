@@ -18,6 +18,7 @@ pub mod keys;
 pub mod kms;
 pub mod publisher;
 pub mod reads_table;
+pub mod replay_table;
 pub mod sendgrid;
 mod shard_merge;
 pub mod sqs;

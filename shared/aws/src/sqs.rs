@@ -8,8 +8,9 @@ use aws_sdk_sqs::Client;
 use super::batches::batches;
 use super::errors::{permanent, sdk_error};
 use collector_core::domain::event::EventRef;
+use collector_core::domain::redelivery::DispatchMessage;
 use collector_core::domain::trace::{TraceContext, TRACEPARENT};
-use collector_core::ports::{DispatchQueue, ErrorKind, MessageVisibility, StoreError};
+use collector_core::ports::{DispatchMessages, DispatchQueue, ErrorKind, MessageVisibility, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct SqsDispatchQueue {
@@ -74,30 +75,50 @@ impl DispatchQueue for SqsDispatchQueue {
     }
 
     async fn enqueue_many(&self, events: &[EventRef], trace: Option<&TraceContext>) -> Result<(), StoreError> {
-        let bodies = events.iter().map(body).collect::<Result<Vec<_>, _>>()?;
+        let messages = events
+            .iter()
+            .map(|event| Ok((body(event)?, attributes(event, trace)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        match self.send_batches(&messages, 0).await {
+            0 => Ok(()),
+            unsent => Err(StoreError {
+                operation: "enqueue batch",
+                kind: ErrorKind::Transient,
+                message: format!("{unsent} of {} events not enqueued; they stay pending", events.len()),
+            }),
+        }
+    }
+}
+
+impl SqsDispatchQueue {
+    /// Sends the messages in `SendMessageBatch` calls, each entry tried up to [`BATCH_ATTEMPTS`] times; how
+    /// many were not sent.
+    async fn send_batches(
+        &self,
+        messages: &[(String, HashMap<String, MessageAttributeValue>)],
+        delay_seconds: i32,
+    ) -> usize {
         let mut unsent = 0;
-        for range in batches(bodies.iter().map(String::len)) {
+        for range in batches(messages.iter().map(|(body, _)| body.len())) {
             let mut pending: Vec<usize> = range.collect();
             for attempt in 0..BATCH_ATTEMPTS {
                 if attempt > 0 {
                     tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
                 }
-                let entries = pending
-                    .iter()
-                    .map(|&i| {
-                        SendMessageBatchRequestEntry::builder()
-                            .id(i.to_string())
-                            .message_body(&bodies[i])
-                            .set_message_attributes(Some(attributes(&events[i], trace)?))
-                            .build()
-                            .map_err(|e| permanent("enqueue batch", e))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
+                let entries = pending.iter().map(|&i| {
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(&messages[i].0)
+                        .set_message_attributes(Some(messages[i].1.clone()))
+                        .delay_seconds(delay_seconds)
+                        .build()
+                        .expect("an entry has its id and body")
+                });
                 let sent = self
                     .client
                     .send_message_batch()
                     .queue_url(&self.queue_url)
-                    .set_entries(Some(entries))
+                    .set_entries(Some(entries.collect()))
                     .send()
                     .await;
                 pending = match sent {
@@ -113,14 +134,39 @@ impl DispatchQueue for SqsDispatchQueue {
             }
             unsent += pending.len();
         }
-        if unsent == 0 {
-            Ok(())
-        } else {
-            Err(StoreError {
-                operation: "enqueue batch",
-                kind: ErrorKind::Transient,
-                message: format!("{unsent} of {} events not enqueued; they stay pending", events.len()),
+        unsent
+    }
+}
+
+/// The attributes of a message that is not a stored event's own: its store and what it is about.
+fn message_attributes(message: &DispatchMessage) -> Result<HashMap<String, MessageAttributeValue>, StoreError> {
+    match message {
+        DispatchMessage::Event(event) | DispatchMessage::Aimed { event, .. } => attributes(event, None),
+        DispatchMessage::ReplayPage(page) => Ok(HashMap::from([
+            ("storeId".to_owned(), string_attribute(page.store_id.as_str())?),
+            ("replayId".to_owned(), string_attribute(&page.replay_id)?),
+        ])),
+    }
+}
+
+impl DispatchMessages for SqsDispatchQueue {
+    async fn send(&self, messages: &[DispatchMessage], delay: std::time::Duration) -> Result<(), StoreError> {
+        let messages = messages
+            .iter()
+            .map(|m| {
+                let body = serde_json::to_string(m).map_err(|e| permanent("send dispatch messages", e))?;
+                Ok((body, message_attributes(m)?))
             })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // SQS delays a message 15 minutes at most.
+        let delay_seconds = i32::try_from(delay.as_secs().min(900)).unwrap_or(900);
+        match self.send_batches(&messages, delay_seconds).await {
+            0 => Ok(()),
+            unsent => Err(StoreError {
+                operation: "send dispatch messages",
+                kind: ErrorKind::Transient,
+                message: format!("{unsent} of {} messages not sent", messages.len()),
+            }),
         }
     }
 }

@@ -11,7 +11,9 @@ use super::errors::{is_condition_failure, permanent, sdk_error};
 use super::keys;
 use super::shard_merge::{newest_across, ShardPage};
 use collector_core::domain::delivery::DeliveryRecord;
+use collector_core::domain::event::EventRef;
 use collector_core::domain::ids::{StoreId, SubscriptionId};
+use collector_core::domain::redelivery::event_of_message;
 use collector_core::domain::subscription::Subscription;
 use collector_core::ports::{StoreError, SubscriptionStore};
 
@@ -109,6 +111,25 @@ impl SubscriptionStore for DynamoTable {
             Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(None),
             Err(e) => Err(sdk_error(OP, e)),
         }
+    }
+
+    async fn delivery(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        message_id: &str,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let Some(event_id) = event_of_message(message_id) else {
+            return Ok(None);
+        };
+        let event = EventRef {
+            store_id: store.clone(),
+            event_id,
+        };
+        self.get("get delivery", keys::delivery(&event, id, message_id))
+            .await?
+            .map(|item| from_item("delivery item", item))
+            .transpose()
     }
 
     async fn deliveries(

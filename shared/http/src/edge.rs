@@ -195,9 +195,11 @@ impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
 }
 
 /// What the subscriptions endpoint needs, built once per cold start.
-pub struct SubscriptionDeps<S, B> {
+pub struct SubscriptionDeps<S, B, Q> {
     pub store: S,
     pub secrets: B,
+    /// The dispatch queue: redeliveries and replays go through dispatch.
+    pub queue: Q,
     pub clock: Box<dyn Clock>,
     pub ids: Box<dyn IdGenerator>,
     pub admission: Admission,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::problem::ProblemDetails as Problem;
-use super::subscription_view::{DeliveryView, SubscriptionView};
+use super::subscription_view::{DeliveryView, ReplayView, SubscriptionView};
 use collector_core::domain::subscription::EntityType;
 
 /// A subscription as sent: what it receives and where it goes.
@@ -27,6 +27,26 @@ pub struct SubscriptionRequest {
     #[schema(max_length = 1024)]
     description: Option<String>,
     destination: DestinationRequest,
+    /// On create only: also send every event received since then that the subscription matches (a
+    /// backfill: the answer's `replay` shows its progress). Without it, a subscription receives what
+    /// arrives after it was made.
+    #[schema(format = DateTime)]
+    replay_from: Option<String>,
+}
+
+/// What a replay sends.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayRequest {
+    /// Events received at or after this time (RFC 3339).
+    #[schema(format = DateTime)]
+    since: String,
+    /// Events received before this time; default: when the replay is made.
+    #[schema(format = DateTime)]
+    until: Option<String>,
+    /// Only the events with a message not delivered to this subscription (missed while it was inactive or
+    /// failing); default false: every event of the range.
+    only_undelivered: Option<bool>,
 }
 
 /// `type` names the one block that must be present.
@@ -146,3 +166,50 @@ fn rotate_secret() {}
     ),
     security(("Bearer" = [])))]
 fn list_deliveries() {}
+
+/// Send one message again.
+///
+/// Queues the message (`deliveryId` is its `messageId`, the envelope id) to be sent to this subscription
+/// again now, whatever its status: the same envelope, so the subscriber can drop it if it has it; the
+/// attempt is appended to its ledger record. The subscription must be active.
+#[utoipa::path(post, path = "/api/v1/event-subscription/{id}/deliveries/{deliveryId}/redeliver", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM),
+           ("deliveryId" = String, Path, description = "The delivery's messageId")),
+    responses(
+        (status = 202, description = "Queued: `{subscriptionId, messageId, status: queued}`"),
+        (status = 404, description = "No such subscription, or no such delivery of it", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The subscription is inactive", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn redeliver() {}
+
+/// Replay a time range to this subscription.
+///
+/// Every event received in the range that the subscription's filters match (however old: events from
+/// before the subscription too) goes through the normal dispatch path again (retries, ledger, signing),
+/// newest first, in pages of 100 at most 50 events a second. With `onlyUndelivered`, only messages not yet
+/// delivered to this subscription are sent. Poll `…/replays/{replayId}` for its progress. The subscription
+/// must be active; events of the last second before `until` may be missed (the timeline is eventually
+/// consistent).
+#[utoipa::path(post, path = "/api/v1/event-subscription/{id}/replay", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM)),
+    request_body(content = ReplayRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "The replay, started", body = ReplayView),
+        (status = 400, description = "since missing or invalid, an empty range", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The subscription is inactive", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn replay() {}
+
+/// A replay's progress.
+#[utoipa::path(get, path = "/api/v1/event-subscription/{id}/replays/{replayId}", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM),
+           ("replayId" = String, Path, description = "The replay (24 hex characters)")),
+    responses(
+        (status = 200, description = "The replay", body = ReplayView),
+        (status = 404, description = "No such subscription or replay", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn get_replay() {}

@@ -191,3 +191,46 @@ impl From<DeliveryRecord> for DeliveryView {
         }
     }
 }
+
+/// A replay and its progress.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplayView {
+    pub replay_id: String,
+    pub subscription_id: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub since: DateTime<Utc>,
+    #[schema(value_type = String, format = DateTime)]
+    pub until: DateTime<Utc>,
+    pub only_undelivered: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+    /// Events of the range the subscription's filters match, handed to dispatch so far.
+    pub matched: u64,
+    /// Messages the replay delivered, and attempts of it that failed (retried as any delivery).
+    pub sent: u64,
+    pub failed: u64,
+    /// Every page of the range was handed to dispatch (its sends may still be under way).
+    pub finished: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<&collector_core::domain::redelivery::Replay> for ReplayView {
+    fn from(replay: &collector_core::domain::redelivery::Replay) -> Self {
+        Self {
+            replay_id: replay.replay_id.clone(),
+            subscription_id: replay.subscription_id.to_string(),
+            since: replay.since,
+            until: replay.until,
+            only_undelivered: replay.only_undelivered,
+            created_at: replay.created_at,
+            matched: replay.matched,
+            sent: replay.sent,
+            failed: replay.failed,
+            finished: replay.finished_at.is_some(),
+            finished_at: replay.finished_at,
+        }
+    }
+}

@@ -27,6 +27,7 @@ pub mod network;
 pub mod order;
 pub mod outbound;
 pub mod rate_limit;
+pub mod redelivery;
 pub mod retry;
 pub mod schedule;
 pub mod store;

@@ -187,7 +187,13 @@ impl Subscription {
     /// Events received before the subscription existed do not (a redriven old event reaches only the
     /// subscriptions that existed when it arrived).
     pub fn matches(&self, subject: &Subject, operation: Operation, received_at: DateTime<Utc>) -> bool {
-        if !self.active || received_at < self.created_at {
+        received_at >= self.created_at && self.wants(subject, operation)
+    }
+
+    /// Whether this subscription, active, takes messages about `subject` with `operation`, whenever the
+    /// event arrived: what a replay or a backfill sends.
+    pub fn wants(&self, subject: &Subject, operation: Operation) -> bool {
+        if !self.active {
             return false;
         }
         match subject {

@@ -26,6 +26,8 @@ pub struct SubscriptionInput {
     pub event_names: Vec<String>,
     pub description: Option<String>,
     pub destination: DestinationInput,
+    /// On create: replay every event received since then to the new subscription (a backfill).
+    pub replay_from: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Parses and validates a subscription body.
@@ -60,6 +62,16 @@ pub fn parse_subscription(body: &Value, policy: DestinationPolicy) -> Result<Sub
     let subscribe_delete = fields.boolean("subscribeDelete", &mut errors).unwrap_or(false);
     let event_names = event_names(object.get("eventNames"), &root.key("eventNames"), &mut errors);
     let description = fields.string("description", &mut errors);
+    let replay_from = fields.string("replayFrom", &mut errors).and_then(|raw| {
+        let at = super::values::parse_date_time(&raw);
+        if at.is_none() {
+            errors.add(
+                &root.key("replayFrom"),
+                "must be an RFC 3339 date-time, like 2026-11-01T00:00:00Z: the backfill starts there",
+            );
+        }
+        at
+    });
     if description
         .as_ref()
         .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION_CHARS)
@@ -99,6 +111,7 @@ pub fn parse_subscription(body: &Value, policy: DestinationPolicy) -> Result<Sub
             event_names,
             description,
             destination,
+            replay_from,
         }),
         _ => Err(errors.into_vec()),
     }

@@ -41,6 +41,9 @@ pub struct LedgerEntry {
     pub message_id: String,
     pub message_type: String,
     pub attempt: Attempt,
+    /// A send asked for again (a redelivery, a replay of everything): appended even to a record that is
+    /// `DELIVERED`.
+    pub again: bool,
 }
 
 /// What becomes of an event's pending-dispatch marker.
@@ -50,6 +53,8 @@ pub enum PendingMarker {
     Clear,
     /// A retry is scheduled: the sweep leaves the event alone until this time (plus its grace).
     DueAt(DateTime<Utc>),
+    /// Left as it is: a message aimed at one subscription does not settle the event for the others.
+    Keep,
 }
 
 /// What dispatch reads and writes.
@@ -81,6 +86,15 @@ pub trait DispatchStore {
     /// Every subscription of the store, active or not (strongly consistent): what its events are matched
     /// against.
     fn subscriptions_of(&self, store: &StoreId) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
+
+    /// Adds a dispatch's delivered and failed sends to the replay they belong to.
+    fn count_replay(
+        &self,
+        store: &StoreId,
+        subscription: &SubscriptionId,
+        replay_id: &str,
+        sent_and_failed: (u64, u64),
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Marks a subscription inactive with a reason, as a permanent refusal of its destination calls for.
     fn deactivate(

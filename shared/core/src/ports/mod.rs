@@ -8,6 +8,7 @@ mod erasure;
 mod ingest;
 mod jobs;
 mod reads;
+mod redelivery;
 mod subscriptions;
 
 pub use admission::*;
@@ -16,6 +17,7 @@ pub use erasure::*;
 pub use ingest::*;
 pub use jobs::*;
 pub use reads::*;
+pub use redelivery::*;
 pub use subscriptions::*;
 
 use chrono::{DateTime, Utc};

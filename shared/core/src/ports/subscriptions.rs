@@ -48,6 +48,14 @@ pub trait SubscriptionStore {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Option<Subscription>, StoreError>> + Send;
 
+    /// The ledger record of one outbound message to the subscription, or `None` (never another store's).
+    fn delivery(
+        &self,
+        store: &StoreId,
+        id: &SubscriptionId,
+        message_id: &str,
+    ) -> impl Future<Output = Result<Option<DeliveryRecord>, StoreError>> + Send;
+
     /// Ledger records of a subscription, latest attempt first, at most `limit`.
     fn deliveries(
         &self,

@@ -13,6 +13,7 @@ use crate::domain::delivery::{Attempt, DeliveryStatus};
 use crate::domain::event::EventRef;
 use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use crate::domain::outbound::{envelope, outbound_of, Outbound};
+use crate::domain::redelivery::Target;
 use crate::domain::retry::{retry_delay, MAX_ATTEMPTS};
 use crate::domain::subscription::Subscription;
 use crate::domain::trace::TraceContext;
@@ -28,6 +29,8 @@ pub struct DispatchItem {
     pub event: EventRef,
     pub receive_count: u32,
     pub trace: Option<TraceContext>,
+    /// For one subscription only (a redelivery, a replay); every matching one when `None`.
+    pub target: Option<Target>,
 }
 
 /// What to do with a dispatch message.
@@ -54,6 +57,8 @@ struct Planned<'a> {
     slot: usize,
     message: Outbound,
     subscription: &'a Subscription,
+    /// Sent though it may have been delivered (a redelivery, a replay of everything).
+    again: bool,
 }
 
 /// One message of the batch as dispatch works through it.
@@ -138,9 +143,20 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
 
     let mut counts = DispatchCounts::default();
     let mut deactivate: HashMap<(StoreId, SubscriptionId), String> = HashMap::new();
+    let mut replays: HashMap<(StoreId, SubscriptionId, String), (u64, u64)> = HashMap::new();
     for (p, outcome) in planned.iter().zip(sent) {
         let slot = &mut slots[p.slot];
         let attempt = attempt_of(outcome, slot.item.receive_count, now);
+        if let Some(replay_id) = slot.item.target.as_ref().and_then(|t| t.replay_id.clone()) {
+            let s = p.subscription;
+            let tally = replays
+                .entry((s.store_id.clone(), s.subscription_id.clone(), replay_id))
+                .or_default();
+            match attempt.status {
+                DeliveryStatus::Delivered => tally.0 += 1,
+                _ => tally.1 += 1,
+            }
+        }
         match attempt.status {
             DeliveryStatus::Delivered => counts.delivered += 1,
             DeliveryStatus::Failed | DeliveryStatus::Exhausted => {
@@ -163,6 +179,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
             message_id: p.message.id.clone(),
             message_type: p.message.type_name(),
             attempt,
+            again: p.again,
         });
     }
 
@@ -172,7 +189,12 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         let Some(state) = &slot.state else { continue };
         let (marker, outcome) = settle(slot.item.receive_count, slot.transient, jitter, now);
         slot.outcome = outcome;
-        if state.pending || !slot.entries.is_empty() {
+        // A message for one subscription leaves the event's own dispatch as it is.
+        let (marker, settles) = match slot.item.target {
+            Some(_) => (PendingMarker::Keep, false),
+            None => (marker, state.pending),
+        };
+        if settles || !slot.entries.is_empty() {
             records.push(DispatchRecord {
                 event: &slot.item.event,
                 expires_at: state.event.expires_at,
@@ -191,6 +213,14 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
         if let Err(error) = written {
             tracing::error!(event_id = %slots[i].item.event.event_id, %error, "recording deliveries failed");
             slots[i].outcome = after_store_error(&error, slots[i].item.receive_count, jitter);
+        }
+    }
+    let counted = replays
+        .iter()
+        .map(|((store_id, id, replay_id), tally)| store.count_replay(store_id, id, replay_id, *tally));
+    for done in join_all(counted).await {
+        if let Err(error) = done {
+            tracing::warn!(%error, "counting a replay's sends failed; its progress shows fewer");
         }
     }
     let deactivations = deactivate
@@ -212,7 +242,9 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
 fn slots(items: &[DispatchItem], states: Vec<Option<DispatchState>>) -> Vec<Slot<'_>> {
     let mut slots: Vec<Slot<'_>> = Vec::with_capacity(items.len());
     for (item, state) in items.iter().zip(states) {
-        let copy_of = slots.iter().position(|earlier| earlier.item.event == item.event);
+        let copy_of = slots
+            .iter()
+            .position(|earlier| earlier.item.event == item.event && earlier.item.target == item.target);
         if copy_of.is_none() && state.is_none() {
             tracing::warn!(event_id = %item.event.event_id, "dispatch message for an event that does not exist; dropped");
         }
@@ -268,26 +300,51 @@ fn plan<'a>(slots: &[Slot<'_>], subscriptions: &'a HashMap<StoreId, Vec<Subscrip
         let Some(subs) = subscriptions.get(&state.event.store_id) else {
             continue;
         };
+        let target = slots[slot].item.target.as_ref();
         for message in outbound_of(&state.event) {
             for subscription in subs {
-                if !subscription.matches(&message.subject, message.operation, state.event.received_at) {
+                if !aimed_at(target, subscription, &message, state.event.received_at) {
                     continue;
                 }
+                let again = target.is_some_and(|t| t.again);
                 let delivered = state
                     .delivered
                     .iter()
                     .any(|(id, message_id)| *id == subscription.subscription_id && *message_id == message.id);
-                if !delivered {
+                if again || !delivered {
                     planned.push(Planned {
                         slot,
                         message: message.clone(),
                         subscription,
+                        again,
                     });
                 }
             }
         }
     }
     planned
+}
+
+/// Whether `message` goes to `subscription`: for a stored event's own dispatch, when it matches and the
+/// subscription existed when the event arrived; for a message aimed at one subscription, when it is that one
+/// and active, and either the message it names (a redelivery, whatever the filters say now) or one its
+/// filters want (a replay, however old the event).
+fn aimed_at(
+    target: Option<&Target>,
+    subscription: &Subscription,
+    message: &Outbound,
+    received_at: DateTime<Utc>,
+) -> bool {
+    let Some(target) = target else {
+        return subscription.matches(&message.subject, message.operation, received_at);
+    };
+    if subscription.subscription_id != target.subscription_id {
+        return false;
+    }
+    match &target.message_id {
+        Some(id) => subscription.active && *id == message.id,
+        None => subscription.wants(&message.subject, message.operation),
+    }
 }
 
 /// The ledger's attempt for how a destination answered, on the message's `receive_count`-th receipt: a

@@ -64,6 +64,7 @@ async fn table_with_event(subscriptions: Vec<Subscription>) -> (MemoryTable, Dis
         event,
         receive_count: 1,
         trace: None,
+        target: None,
     };
     (table, item)
 }
@@ -192,5 +193,62 @@ fn when_settling_should_clear_retry_or_give_up_by_the_attempts_left() {
     assert_eq!(
         (attempt.status, attempt.error.as_deref()),
         (DeliveryStatus::Exhausted, Some("Timeout"))
+    );
+}
+
+#[tokio::test]
+async fn when_a_message_is_aimed_at_one_subscription_should_send_it_there_alone_again_and_count_its_replay() {
+    let orders = subscription(1, None, &["Order Placed"]);
+    let customers = subscription(2, Some(EntityType::Customer), &[]);
+    let (table, item) = table_with_event(vec![orders.clone(), customers]).await;
+    let publisher = RecordingPublisher::default();
+    dispatch(&table, &publisher, std::slice::from_ref(&item), later(), 0.5).await;
+    assert_eq!(publisher.sent().len(), 2);
+
+    // A redelivery of the delivered order message: sent again, to that subscription only, with its id.
+    let redeliver = DispatchItem {
+        target: Some(Target {
+            subscription_id: orders.subscription_id.clone(),
+            message_id: Some(item.event.event_id.to_string()),
+            again: true,
+            replay_id: None,
+        }),
+        ..item.clone()
+    };
+    let (outcomes, counts) = dispatch(&table, &publisher, &[redeliver], later(), 0.5).await;
+    assert_eq!((outcomes, counts.delivered), (vec![ItemOutcome::Done], 1));
+    let sent = publisher.sent();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(
+        (&sent[2].0, &sent[2].1),
+        (&orders.subscription_id, &item.event.event_id.to_string())
+    );
+    let attempts: Vec<usize> = table.contents().ledger.values().map(|(_, a)| a.len()).collect();
+    assert!(
+        attempts.contains(&2),
+        "a second attempt on the delivered record: {attempts:?}"
+    );
+
+    // A replay's message without `again` finds it delivered and sends nothing; with `again` it counts.
+    let replayed = |again| DispatchItem {
+        target: Some(Target {
+            subscription_id: orders.subscription_id.clone(),
+            message_id: None,
+            again,
+            replay_id: Some("r1".into()),
+        }),
+        ..item.clone()
+    };
+    let (_, counts) = dispatch(&table, &publisher, &[replayed(false)], later(), 0.5).await;
+    assert_eq!(counts.delivered, 0);
+    let (_, counts) = dispatch(&table, &publisher, &[replayed(true)], later(), 0.5).await;
+    assert_eq!(counts.delivered, 1);
+    assert_eq!(
+        table.contents().replay_counts.values().copied().collect::<Vec<_>>(),
+        [(1, 0)]
+    );
+    assert!(
+        table.contents().pending.is_empty(),
+        "aimed messages leave the marker as it was"
     );
 }

@@ -10,5 +10,6 @@ pub mod job_runs;
 pub mod jobs;
 pub mod notifications;
 pub mod reads;
+pub mod redelivery;
 pub mod subscriptions;
 pub mod sweep;

@@ -41,6 +41,8 @@ pub struct Contents {
     pub activity: Vec<(CustomerId, ActivityWrite)>,
     pub subscriptions: Vec<Subscription>,
     pub enqueued: Vec<EventRef>,
+    /// Per (store, subscription, replay): the sends it counted, delivered and failed.
+    pub replay_counts: BTreeMap<String, (u64, u64)>,
 }
 
 /// A failure a test arms for the next call of one operation (`commit`, `prefetch`, `record_dispatches` …).

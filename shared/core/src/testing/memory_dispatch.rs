@@ -61,9 +61,10 @@ impl DispatchStore for MemoryTable {
                     let at = event_key(record.event);
                     for entry in &record.entries {
                         let ledger = key(&[&at, entry.subscription_id.as_str(), &entry.message_id]);
-                        if c.ledger
-                            .get(&ledger)
-                            .is_some_and(|(s, _)| *s == DeliveryStatus::Delivered)
+                        if !entry.again
+                            && c.ledger
+                                .get(&ledger)
+                                .is_some_and(|(s, _)| *s == DeliveryStatus::Delivered)
                         {
                             continue; // final: a concurrent dispatch delivered it
                         }
@@ -79,11 +80,29 @@ impl DispatchStore for MemoryTable {
                         match record.marker {
                             PendingMarker::Clear => c.pending.remove(&at),
                             PendingMarker::DueAt(at_time) => c.pending.insert(at, Some(at_time)),
+                            PendingMarker::Keep => None,
                         };
                     }
                 })
             })
             .collect()
+    }
+
+    async fn count_replay(
+        &self,
+        store: &StoreId,
+        subscription: &SubscriptionId,
+        replay_id: &str,
+        (sent, failed): (u64, u64),
+    ) -> Result<(), StoreError> {
+        self.guarded("count_replay", |c| {
+            let counts = c
+                .replay_counts
+                .entry(key(&[store.as_str(), subscription.as_str(), replay_id]))
+                .or_default();
+            counts.0 += sent;
+            counts.1 += failed;
+        })
     }
 
     async fn subscriptions_of(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
