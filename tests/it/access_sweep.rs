@@ -156,6 +156,14 @@ fn endpoints(f: &Fixture, subscription: &str, job: &str, entity_event: &str, cus
         ),
         e(
             Subscriptions,
+            "POST",
+            format!("{subs}/{subscription}/test"),
+            None,
+            Scope::SubscriptionsWrite,
+            true,
+        ),
+        e(
+            Subscriptions,
             "GET",
             format!("{subs}/{subscription}/replays/{}", "0".repeat(24)),
             None,
@@ -356,7 +364,7 @@ async fn when_any_endpoint_is_called_without_the_right_key_should_refuse_and_cha
             cases += 1;
         }
     }
-    assert_eq!(cases, 30 * 4);
+    assert_eq!(cases, 31 * 4);
     assert_eq!(table_snapshot(&f).await, before, "a refused request changed the table");
 
     let logged = logs.text();

@@ -96,6 +96,8 @@ async fn when_a_profile_names_an_owned_phone_should_resolve_to_its_owner_as_an_e
         .post(&json!({"eventName": "Signed Up", "customer": {"email": "owner@example.com", "phoneNumber": "+14155550111"}}))
         .await;
     assert_eq!(status, 202, "{owner}");
+    // Later than the event, so it lists first (events of one millisecond list by id).
+    f.clock.advance(chrono::Duration::seconds(1));
     let (status, put) = put_customer(
         &f,
         &json!({"email": "other@example.com", "phoneNumber": "+14155550111"}),

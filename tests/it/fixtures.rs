@@ -36,6 +36,7 @@ const HTTP_FIXTURES: &[(&str, u16)] = &[
     ("subscriptions/replace.json", 200),
     ("subscriptions/deliveries.json", 200),
     ("subscriptions/rotate-secret.json", 200),
+    ("subscriptions/replay.json", 202),
     ("subscriptions/deactivate.json", 200),
     ("subscriptions/delete.json", 204),
     ("jobs/create.json", 201),

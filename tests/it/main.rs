@@ -23,6 +23,7 @@ mod local_stack;
 mod notifications;
 mod observability;
 mod openapi;
+mod ping;
 mod pipeline;
 mod ratelimit;
 mod reads;

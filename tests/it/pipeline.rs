@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use collector_aws::dynamo::DynamoTable;
 use collector_aws::kms::KmsSecretBox;
+use collector_aws::publisher::AwsPublisher;
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_core::service::dispatch::DispatchCounts;
 use integration_tests::{apigw_request, read_response, repo_root};
@@ -26,7 +27,7 @@ pub async fn checked_tick(f: &Fixture, scheduler: &Scheduler) -> scheduler::Tick
 
 pub struct Pipeline<'a> {
     pub f: &'a Fixture,
-    pub subscriptions: subscriptions::Handler<DynamoTable, KmsSecretBox, SqsDispatchQueue>,
+    pub subscriptions: subscriptions::Handler<DynamoTable, KmsSecretBox, SqsDispatchQueue, AwsPublisher>,
     pub dispatcher: Dispatcher,
 }
 

@@ -103,6 +103,22 @@ async fn when_a_subscriber_was_away_should_replay_exactly_what_it_missed_or_ever
     let missed = send_orders(&f, 3).await;
     drain_all(&p).await;
     assert!(arrivals(&p, &queue).await.is_empty(), "nothing while inactive");
+    let (_, listed) = p.api("GET", &format!("{base}/deliveries"), None).await;
+    let skipped: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "SKIPPED")
+        .map(|d| d["eventId"].as_str().unwrap())
+        .collect();
+    let mut expected_skipped: Vec<&str> = missed.iter().map(String::as_str).collect();
+    expected_skipped.sort_unstable();
+    let mut skipped_sorted = skipped.clone();
+    skipped_sorted.sort_unstable();
+    assert_eq!(
+        skipped_sorted, expected_skipped,
+        "recorded as skipped while inactive: {listed}"
+    );
     let (status, problem) = p
         .api("POST", &format!("{base}/replay"), Some(&json!({"since": since})))
         .await;

@@ -108,7 +108,7 @@ fn when_routes_are_declared_the_code_the_template_and_the_openapi_document_shoul
     let code = code_routes();
     let faults = disagreements(&code, &template_routes(), &documented_routes());
     assert!(faults.is_empty(), "{faults:#?}");
-    assert_eq!(code.len(), 31, "every route of the five HTTP functions is counted");
+    assert_eq!(code.len(), 32, "every route of the five HTTP functions is counted");
 }
 
 #[test]

@@ -8,7 +8,7 @@ pub mod wiring;
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::ids::{StoreId, SubscriptionId};
 use collector_core::domain::subscription_input::parse_subscription;
-use collector_core::ports::{AdmissionStore, DispatchMessages, ReplayStore, SecretBox, SubscriptionStore};
+use collector_core::ports::{AdmissionStore, DispatchMessages, Publisher, ReplayStore, SecretBox, SubscriptionStore};
 use collector_core::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
 use collector_http::admission::{Arrival, Tenant};
 use collector_http::edge::{arrival, json_body, respond_reply, Reply, SubscriptionDeps};
@@ -26,19 +26,20 @@ const DEFAULT_DELIVERIES: usize = 50;
 const MAX_DELIVERIES: usize = 200;
 
 /// The endpoint over its dependencies.
-pub struct Handler<S, B, Q>(SubscriptionDeps<S, B, Q>);
+pub struct Handler<S, B, Q, P>(SubscriptionDeps<S, B, Q, P>);
 
-impl<S, B, Q> From<SubscriptionDeps<S, B, Q>> for Handler<S, B, Q> {
-    fn from(deps: SubscriptionDeps<S, B, Q>) -> Self {
+impl<S, B, Q, P> From<SubscriptionDeps<S, B, Q, P>> for Handler<S, B, Q, P> {
+    fn from(deps: SubscriptionDeps<S, B, Q, P>) -> Self {
         Self(deps)
     }
 }
 
-impl<S, B, Q> HttpHandler for Handler<S, B, Q>
+impl<S, B, Q, P> HttpHandler for Handler<S, B, Q, P>
 where
     S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
     B: SecretBox + Sync,
     Q: DispatchMessages + Sync,
+    P: Publisher + Sync,
 {
     async fn handle(&self, request: Request) -> Response<Body> {
         Handler::handle(self, request).await
@@ -59,6 +60,7 @@ pub enum Endpoint {
     Redeliver,
     Replay,
     GetReplay,
+    Test,
 }
 
 /// The function's routes, as `template.yaml` routes them here.
@@ -94,6 +96,7 @@ pub static ROUTES: Routes<Endpoint> = Routes(&[
         "/api/v1/event-subscription/{id}/replays/{replayId}",
         Endpoint::GetReplay,
     ),
+    ("POST", "/api/v1/event-subscription/{id}/test", Endpoint::Test),
 ]);
 
 fn ok(status: StatusCode, label: &str, body: Option<Value>) -> Result<Reply, Problem> {
@@ -122,11 +125,12 @@ fn problem_of(error: SubscriptionError) -> Problem {
     }
 }
 
-impl<S, B, Q> Handler<S, B, Q>
+impl<S, B, Q, P> Handler<S, B, Q, P>
 where
     S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
     B: SecretBox + Sync,
     Q: DispatchMessages + Sync,
+    P: Publisher + Sync,
 {
     /// Answers one request. Never fails: every error is a problem response.
     pub async fn handle(&self, request: Request) -> Response<Body> {
@@ -269,6 +273,10 @@ where
             Endpoint::GetReplay => {
                 let found = self.find(store_id, id()).await?;
                 self.read_replay(&found, matched.param("replayId")).await
+            }
+            Endpoint::Test => {
+                let found = self.find(store_id, id()).await?;
+                Ok(self.test(&found, now).await)
             }
         }
     }

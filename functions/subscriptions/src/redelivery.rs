@@ -4,11 +4,12 @@
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
+use collector_core::domain::delivery::DeliveryStatus;
 use collector_core::domain::event::EventRef;
 use collector_core::domain::redelivery::{event_of_message, parse_replay_request, ReplayRequest};
 use collector_core::domain::subscription::Subscription;
-use collector_core::ports::{AdmissionStore, DispatchMessages, ReplayStore, SecretBox, SubscriptionStore};
-use collector_core::service::redelivery::{redeliver, start_replay};
+use collector_core::ports::{AdmissionStore, DispatchMessages, Publisher, ReplayStore, SecretBox, SubscriptionStore};
+use collector_core::service::redelivery::{ping, redeliver, start_replay};
 use collector_http::edge::Reply;
 use collector_http::subscription_view::ReplayView;
 use collector_http::Problem;
@@ -30,12 +31,30 @@ fn replay_view(replay: &collector_core::domain::redelivery::Replay) -> Value {
     serde_json::to_value(ReplayView::from(replay)).expect("views serialise")
 }
 
-impl<S, B, Q> Handler<S, B, Q>
+impl<S, B, Q, P> Handler<S, B, Q, P>
 where
     S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
     B: SecretBox + Sync,
     Q: DispatchMessages + Sync,
+    P: Publisher + Sync,
 {
+    /// 200 with what the destination did with a `ping`: delivered or its error, and how long it took.
+    pub(super) async fn test(&self, subscription: &Subscription, now: DateTime<Utc>) -> Reply {
+        let ping = ping(&self.0.publisher, subscription, self.0.ids.as_ref(), now).await;
+        let mut body = json!({
+            "messageId": ping.id,
+            "delivered": ping.status == DeliveryStatus::Delivered,
+            "status": ping.status,
+            "latencyMs": u64::try_from(ping.latency.as_millis()).unwrap_or(u64::MAX),
+        });
+        if let Some(error) = &ping.error {
+            body["error"] = json!(error);
+        }
+        let mut reply = Reply::new(StatusCode::OK, "tested", Some(body));
+        reply.detail = format!("{:?}", ping.status);
+        reply
+    }
+
     /// 202: the message is queued to be sent again, whatever its status; 404 for a message the
     /// subscription's ledger does not hold.
     pub(super) async fn redeliver(&self, subscription: &Subscription, delivery_id: &str) -> Result<Reply, Problem> {

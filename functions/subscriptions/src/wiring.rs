@@ -3,7 +3,9 @@
 
 use collector_aws::dynamo::{DynamoTable, TableConfig};
 use collector_aws::kms::KmsSecretBox;
+use collector_aws::publisher::AwsPublisher;
 use collector_aws::sqs::SqsDispatchQueue;
+use collector_aws::webhook::WebhookClient;
 use collector_aws::SdkConfig;
 use collector_core::config::{flag, required, ConfigError, Env};
 use collector_core::domain::subscription_input::DestinationPolicy;
@@ -36,8 +38,15 @@ impl Config {
 }
 
 /// The production dependencies; opens no connection.
-pub fn build(sdk: &SdkConfig, config: &Config) -> SubscriptionDeps<DynamoTable, KmsSecretBox, SqsDispatchQueue> {
+pub fn build(
+    sdk: &SdkConfig,
+    config: &Config,
+) -> SubscriptionDeps<DynamoTable, KmsSecretBox, SqsDispatchQueue, AwsPublisher> {
+    // Opens sealed credentials with the key each ciphertext names, as dispatch does.
+    let opener = KmsSecretBox::from_sdk(sdk, "");
+    let webhooks = WebhookClient::new(config.policy.allow_private_targets);
     SubscriptionDeps {
+        publisher: AwsPublisher::new(sdk.clone(), opener, webhooks),
         store: DynamoTable::from_sdk(sdk, &config.table),
         secrets: KmsSecretBox::from_sdk(sdk, &config.secrets_key_id),
         queue: SqsDispatchQueue::from_sdk(sdk, &config.dispatch_queue_url),

@@ -195,11 +195,13 @@ impl<S: IngestStore, Q: DispatchQueue> IngestDeps<S, Q> {
 }
 
 /// What the subscriptions endpoint needs, built once per cold start.
-pub struct SubscriptionDeps<S, B, Q> {
+pub struct SubscriptionDeps<S, B, Q, P> {
     pub store: S,
     pub secrets: B,
     /// The dispatch queue: redeliveries and replays go through dispatch.
     pub queue: Q,
+    /// What sends a destination its test ping.
+    pub publisher: P,
     pub clock: Box<dyn Clock>,
     pub ids: Box<dyn IdGenerator>,
     pub admission: Admission,

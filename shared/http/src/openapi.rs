@@ -238,6 +238,7 @@ fn bulk_create_custom_events() {}
         super::openapi_subscriptions::redeliver,
         super::openapi_subscriptions::replay,
         super::openapi_subscriptions::get_replay,
+        super::openapi_subscriptions::test_destination,
         super::openapi_jobs::create_job,
         super::openapi_jobs::list_jobs,
         super::openapi_jobs::get_job,

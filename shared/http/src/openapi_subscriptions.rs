@@ -213,3 +213,19 @@ fn replay() {}
     ),
     security(("Bearer" = [])))]
 fn get_replay() {}
+
+/// Test the destination.
+///
+/// Sends a `ping` now, signed and carried like any message (the envelope with `type: ping`,
+/// `entityType: PING`, `data.subscriptionId`), and answers what happened: `delivered`, the `status` a
+/// delivery would have had (`DELIVERED`, `FAILED` worth retrying, `REJECTED` for good), the destination's
+/// `error` code (`HTTP 503` …) and `latencyMs`. Nothing is recorded and the subscription is never
+/// deactivated by a test.
+#[utoipa::path(post, path = "/api/v1/event-subscription/{id}/test", tag = "Event Subscriptions",
+    params(("id" = String, Path, description = ITEM)),
+    responses(
+        (status = 200, description = "What the destination did with the ping: `{messageId, delivered, status, error?, latencyMs}`"),
+        (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("Bearer" = [])))]
+fn test_destination() {}

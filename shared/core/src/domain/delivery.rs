@@ -18,6 +18,9 @@ pub enum DeliveryStatus {
     Rejected,
     /// Every attempt failed; the dispatch message went to the dead-letter queue. A redrive tries again.
     Exhausted,
+    /// Not sent: the subscription was inactive when the event was dispatched. A replay with
+    /// `onlyUndelivered` sends it once the subscription is active again.
+    Skipped,
 }
 
 impl DeliveryStatus {

@@ -103,6 +103,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     let mut slots = slots(items, states);
     let subscriptions = subscriptions_of(store, &mut slots).await;
     let planned = plan(&slots, &subscriptions);
+    skipped(&mut slots, &subscriptions, now);
     let customers = customer_profiles(store, &slots, &planned).await;
     let bodies: Vec<(String, MessageAttributes)> = planned
         .iter()
@@ -173,6 +174,8 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
                 );
                 deactivate.insert((s.store_id.clone(), s.subscription_id.clone()), reason);
             }
+            // Never the answer of a send: only what `skipped` records.
+            DeliveryStatus::Skipped => {}
         }
         slot.entries.push(LedgerEntry {
             subscription_id: p.subscription.subscription_id.clone(),
@@ -290,6 +293,43 @@ async fn subscriptions_of<S: DispatchStore + Sync>(
         }
     }
     subscriptions
+}
+
+/// The pairs an event's own dispatch does not send because the subscription is inactive but would take the
+/// message: recorded as `SKIPPED`, so the ledger shows what a subscriber missed and a replay finds it.
+fn skipped(slots: &mut [Slot<'_>], subscriptions: &HashMap<StoreId, Vec<Subscription>>, now: DateTime<Utc>) {
+    for slot in slots.iter_mut().filter(|slot| slot.item.target.is_none()) {
+        let Some(state) = &slot.state else { continue };
+        let Some(subs) = subscriptions.get(&state.event.store_id) else {
+            continue;
+        };
+        for message in outbound_of(&state.event) {
+            for subscription in subs.iter().filter(|s| !s.active) {
+                let awake = Subscription {
+                    active: true,
+                    ..subscription.clone()
+                };
+                let delivered = state
+                    .delivered
+                    .iter()
+                    .any(|(id, m)| *id == subscription.subscription_id && *m == message.id);
+                if delivered || !awake.matches(&message.subject, message.operation, state.event.received_at) {
+                    continue;
+                }
+                slot.entries.push(LedgerEntry {
+                    subscription_id: subscription.subscription_id.clone(),
+                    message_id: message.id.clone(),
+                    message_type: message.type_name(),
+                    attempt: Attempt {
+                        status: DeliveryStatus::Skipped,
+                        at: now,
+                        error: Some("SubscriptionInactive".to_owned()),
+                    },
+                    again: false,
+                });
+            }
+        }
+    }
 }
 
 /// Every (outbound message, subscription) pair that matches and is not delivered yet.

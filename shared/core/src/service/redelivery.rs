@@ -11,7 +11,10 @@ use crate::domain::ids::StoreId;
 use crate::domain::outbound::outbound_of;
 use crate::domain::redelivery::{DispatchMessage, Replay, ReplayPage, ReplayRequest, Target, REPLAY_PAGE, REPLAY_RATE};
 use crate::domain::subscription::Subscription;
-use crate::ports::{DispatchMessages, DispatchStore, EventTimelines, IdGenerator, ReplayStore, StoreError};
+use crate::ports::{
+    Delivery, DispatchMessages, DispatchStore, EventTimelines, IdGenerator, MessageAttributes, Publisher, ReplayStore,
+    SendOutcome, StoreError,
+};
 
 /// Queues `message_id` of `event` to `subscription` again, whatever its status: dispatch sends it with the
 /// same envelope id and appends the attempt to its ledger record.
@@ -131,4 +134,61 @@ where
         queue.send(&[page_of(&replay)], Duration::from_secs(seconds)).await?;
     }
     Ok(())
+}
+
+/// What a test of a destination found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ping {
+    pub id: String,
+    pub status: crate::domain::delivery::DeliveryStatus,
+    /// The destination's error code (`HTTP 503`, `AWS.SimpleQueueService.NonExistentQueue` …).
+    pub error: Option<String>,
+    pub latency: Duration,
+}
+
+/// Sends a `ping` to the subscription's destination now, signed and carried like any message (the envelope
+/// with `type: ping`), and says how it went. Records nothing and never deactivates: it is a question.
+pub async fn ping(
+    publisher: &impl Publisher,
+    subscription: &Subscription,
+    ids: &dyn IdGenerator,
+    now: DateTime<Utc>,
+) -> Ping {
+    use crate::domain::delivery::DeliveryStatus;
+    let id = format!("ping-{}", hex::encode(ids.object_id(now)));
+    let body = serde_json::json!({
+        "id": id, "type": "ping", "entityType": "PING", "operation": "test",
+        "occurredAt": crate::domain::outbound::timestamp(now), "storeId": subscription.store_id,
+        "data": {"subscriptionId": subscription.subscription_id,
+                 "message": "A test from the event collector: nothing happened, nothing to do."},
+    })
+    .to_string();
+    let attributes = MessageAttributes {
+        type_: "ping".to_owned(),
+        entity_type: "PING".to_owned(),
+        operation: "test".to_owned(),
+        event_name: None,
+        traceparent: None,
+    };
+    let delivery = Delivery {
+        subscription,
+        message_id: &id,
+        body: &body,
+        attributes: &attributes,
+    };
+    let started = std::time::Instant::now();
+    let outcome = publisher.publish(&[delivery]).await.into_iter().next();
+    let latency = started.elapsed();
+    let (status, error) = match outcome {
+        Some(SendOutcome::Delivered) => (DeliveryStatus::Delivered, None),
+        Some(SendOutcome::Transient(code)) => (DeliveryStatus::Failed, Some(code)),
+        Some(SendOutcome::Permanent(code)) => (DeliveryStatus::Rejected, Some(code)),
+        None => (DeliveryStatus::Failed, Some("NoAnswer".to_owned())),
+    };
+    Ping {
+        id,
+        status,
+        error,
+        latency,
+    }
 }
