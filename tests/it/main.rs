@@ -23,6 +23,7 @@ mod local_stack;
 mod notifications;
 mod observability;
 mod openapi;
+mod operational;
 mod ping;
 mod pipeline;
 mod ratelimit;

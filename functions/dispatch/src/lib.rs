@@ -10,8 +10,8 @@ use std::time::Instant;
 use collector_core::domain::redelivery::{DispatchMessage, ReplayPage};
 use collector_core::domain::trace::{TraceContext, TRACEPARENT};
 use collector_core::ports::{
-    Clock, DispatchMessages, DispatchStore, EventTimelines, IdGenerator, MessageVisibility, Publisher, RandomIds,
-    ReplayStore,
+    Clock, DispatchMessages, DispatchQueue, DispatchStore, EventTimelines, IdGenerator, MessageVisibility, Publisher,
+    RandomIds, ReplayStore,
 };
 use collector_core::service::dispatch::{dispatch, DispatchCounts, DispatchItem, ItemOutcome};
 use collector_core::service::redelivery::replay_page;
@@ -40,7 +40,7 @@ impl<S, P, Q> Handler<S, P, Q>
 where
     S: DispatchStore + ReplayStore + EventTimelines + Sync,
     P: Publisher + Sync,
-    Q: MessageVisibility + DispatchMessages + Sync,
+    Q: MessageVisibility + DispatchMessages + DispatchQueue + Sync,
 {
     /// Handles one batch (the invocation `request_id`, for the log); fails as a whole only when a failed
     /// record cannot be named.
@@ -94,6 +94,13 @@ where
             jitter,
         ))
         .await;
+        // The news this batch made (a subscription deactivated, a message exhausted), for its subscribers; an
+        // enqueue that fails leaves them pending for the sweep.
+        if !counts.announced.is_empty() {
+            if let Err(error) = self.0.queue.enqueue_many(&counts.announced, None).await {
+                tracing::warn!(%error, "enqueueing operational news failed; the sweep sends it");
+            }
+        }
         let mut lines = Vec::with_capacity(items.len());
         for ((record, item), outcome) in received.into_iter().zip(&items).zip(outcomes) {
             let (label, delay) = match outcome {

@@ -7,12 +7,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
 use futures::future::join_all;
 
-use super::dynamo::{event_from_item, from_item, key, n, pk_of, s, DynamoTable, Item};
+use super::dynamo::{event_from_item, event_item, from_item, key, n, pk_of, s, DynamoTable, Item};
 use super::errors::{cancelled_transiently, is_condition_failure, permanent, sdk_error, transaction_error};
 use super::keys::{self, PENDING_SHARD, PENDING_SINCE};
 use collector_core::domain::customer::Customer;
 use collector_core::domain::delivery::{DeliveryStatus, DELIVERY_RETENTION_DAYS};
-use collector_core::domain::event::EventRef;
+use collector_core::domain::event::{EventRef, StoredEvent};
 use collector_core::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use collector_core::domain::subscription::Subscription;
 use collector_core::ports::{
@@ -256,6 +256,27 @@ const THROTTLED_RETRIES: u32 = 3;
 impl DispatchStore for DynamoTable {
     async fn subscriptions_of(&self, store: &StoreId) -> Result<Vec<Subscription>, StoreError> {
         SubscriptionStore::subscriptions(self, store).await
+    }
+
+    async fn store_news(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        for event in events {
+            let stored = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(event_item(event, self.pending_shards)?))
+                .condition_expression("attribute_not_exists(pk)")
+                .send()
+                .await;
+            match stored {
+                // Stored by an earlier try of the same dispatch: its id is made from what it tells.
+                Err(e) if !e.as_service_error().is_some_and(is_condition_failure) => {
+                    return Err(sdk_error("store news", e))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     async fn count_replay(

@@ -58,9 +58,13 @@ pub fn parse_entity_event(body: &Value) -> Result<EntityEvent, Vec<FieldError>> 
     let unique_id = text("id", &root, &mut errors);
     let entity_type = match text("entity_name", &root, &mut errors) {
         Some(name) => {
-            let parsed = EntityType::parse(&normalise_name(&name));
+            let parsed = EntityType::parse(&normalise_name(&name)).filter(|t| *t != EntityType::Operations);
             if parsed.is_none() {
-                let names: Vec<_> = EntityType::ALL.iter().map(|t| t.name()).collect();
+                let names: Vec<_> = EntityType::ALL
+                    .iter()
+                    .filter(|t| **t != EntityType::Operations)
+                    .map(|t| t.name())
+                    .collect();
                 errors.add(
                     &root.key("entity_name"),
                     format!("must name an entity type: {}", names.join(", ")),

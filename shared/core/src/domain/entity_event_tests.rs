@@ -83,3 +83,11 @@ fn when_a_path_segment_names_a_client_id_should_decode_it_and_bound_it() {
     assert_eq!(client_id_of_segment(&"a".repeat(256)), None, "longer than any id");
     assert_eq!(client_id_of_segment(&"a".repeat(255)).map(|id| id.len()), Some(255));
 }
+
+#[test]
+fn when_an_entity_event_names_operations_should_refuse_it() {
+    let body = serde_json::json!({"id": "x", "entity_name": "OPERATIONS", "entity_id": "1",
+        "event_payload": {"operation": "CREATE", "base64_encoded_payload_json": "e30="}});
+    let errors = super::parse_entity_event(&body).unwrap_err();
+    assert!(errors.iter().any(|e| e.pointer == "/entity_name"), "{errors:?}");
+}

@@ -149,7 +149,7 @@ pub fn summarize(entity_type: EntityType, payload: &Value) -> Summary {
                 })
                 .unwrap_or_default();
         }
-        EntityType::Customer | EntityType::InventoryLocation | EntityType::Order => {}
+        EntityType::Customer | EntityType::InventoryLocation | EntityType::Order | EntityType::Operations => {}
     }
     summary
 }

@@ -24,6 +24,7 @@ pub mod ids;
 pub mod job;
 pub mod limits;
 pub mod network;
+pub mod operational;
 pub mod order;
 pub mod outbound;
 pub mod rate_limit;

@@ -35,6 +35,9 @@ pub struct Outbound {
 impl Outbound {
     /// `customer.created`, `order.updated`, `custom_event.created`.
     pub fn type_name(&self) -> String {
+        if let Subject::Operational(kind) = &self.subject {
+            return kind.clone();
+        }
         format!(
             "{}.{}",
             self.entity_name().to_ascii_lowercase(),
@@ -46,12 +49,13 @@ impl Outbound {
         match &self.subject {
             Subject::Entity(entity) => entity.name(),
             Subject::CustomEvent(_) => CUSTOM_EVENT_ENTITY,
+            Subject::Operational(_) => EntityType::Operations.name(),
         }
     }
 
     pub fn event_name(&self) -> Option<&str> {
         match &self.subject {
-            Subject::CustomEvent(name) => Some(name),
+            Subject::CustomEvent(name) | Subject::Operational(name) => Some(name),
             Subject::Entity(_) => None,
         }
     }
@@ -64,6 +68,13 @@ impl Outbound {
 /// The outbound messages of a stored event.
 pub fn outbound_of(event: &StoredEvent) -> Vec<Outbound> {
     let own = match &event.entity {
+        // The collector's own news: its kind is its type.
+        Some(entity) if entity.entity_type == EntityType::Operations => Outbound {
+            id: event.event_id.to_string(),
+            subject: Subject::Operational(event.event_name.clone()),
+            operation: Operation::Create,
+            changed_fields: Vec::new(),
+        },
         // An event that changed an entity (an order) is that entity's message, `order.created` say.
         Some(entity) => Outbound {
             id: event.event_id.to_string(),

@@ -17,10 +17,13 @@ pub enum EntityType {
     Product,
     VariantProduct,
     Wishlist,
+    /// The collector's own news about a store's subscriptions (`subscription.deactivated`,
+    /// `delivery.exhausted`): subscribed to, never sent as an entity event.
+    Operations,
 }
 
 impl EntityType {
-    pub const ALL: [EntityType; 8] = [
+    pub const ALL: [EntityType; 9] = [
         EntityType::Customer,
         EntityType::InventoryLevel,
         EntityType::InventoryLocation,
@@ -29,6 +32,7 @@ impl EntityType {
         EntityType::Product,
         EntityType::VariantProduct,
         EntityType::Wishlist,
+        EntityType::Operations,
     ];
 
     /// `CUSTOMER`, `VARIANT_PRODUCT` …
@@ -42,6 +46,7 @@ impl EntityType {
             EntityType::Product => "PRODUCT",
             EntityType::VariantProduct => "VARIANT_PRODUCT",
             EntityType::Wishlist => "WISHLIST",
+            EntityType::Operations => "OPERATIONS",
         }
     }
 
@@ -83,6 +88,8 @@ impl Operation {
 pub enum Subject {
     Entity(EntityType),
     CustomEvent(String),
+    /// An operational message of this kind (`subscription.deactivated`).
+    Operational(String),
 }
 
 /// How the dispatcher reaches an AWS destination.
@@ -206,6 +213,11 @@ impl Subscription {
                     }
             }
             Subject::CustomEvent(name) => self.event_names.iter().any(|n| n == name || n == ANY_EVENT_NAME),
+            // Only by name or by the OPERATIONS type: "*" means every custom event, not the collector's news.
+            Subject::Operational(kind) => {
+                (self.entity_type == Some(EntityType::Operations) && self.subscribe_create)
+                    || self.event_names.iter().any(|n| n == kind)
+            }
         }
     }
 

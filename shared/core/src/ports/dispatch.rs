@@ -87,6 +87,11 @@ pub trait DispatchStore {
     /// against.
     fn subscriptions_of(&self, store: &StoreId) -> impl Future<Output = Result<Vec<Subscription>, StoreError>> + Send;
 
+    /// Stores the collector's news (`domain::operational`) as events pending dispatch, each once: one already
+    /// stored (a retried dispatch makes the same id) is left as it is. The caller enqueues them; one whose
+    /// enqueue fails is found by the recovery sweep.
+    fn store_news(&self, events: &[StoredEvent]) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Adds a dispatch's delivered and failed sends to the replay they belong to.
     fn count_replay(
         &self,

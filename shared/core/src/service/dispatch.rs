@@ -10,8 +10,9 @@ use futures::future::join_all;
 
 use crate::domain::customer::Customer;
 use crate::domain::delivery::{Attempt, DeliveryStatus};
-use crate::domain::event::EventRef;
+use crate::domain::event::{EventRef, StoredEvent};
 use crate::domain::ids::{CustomerId, StoreId, SubscriptionId};
+use crate::domain::operational::{is_about, is_news, news_of, Incident, DELIVERY_EXHAUSTED, SUBSCRIPTION_DEACTIVATED};
 use crate::domain::outbound::{envelope, outbound_of, Outbound};
 use crate::domain::redelivery::Target;
 use crate::domain::retry::{retry_delay, MAX_ATTEMPTS};
@@ -50,6 +51,8 @@ pub struct DispatchCounts {
     pub delivered: usize,
     pub failed: usize,
     pub rejected: usize,
+    /// The news this dispatch stored (a subscription deactivated, a message exhausted): to be enqueued.
+    pub announced: Vec<EventRef>,
 }
 
 /// A message that goes to a subscription in this call, for the slot `slot`.
@@ -143,7 +146,8 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     };
 
     let mut counts = DispatchCounts::default();
-    let mut deactivate: HashMap<(StoreId, SubscriptionId), String> = HashMap::new();
+    let mut deactivate: HashMap<(StoreId, SubscriptionId), (String, usize)> = HashMap::new();
+    let mut exhausted: Vec<(usize, &Subscription, String, Option<String>)> = Vec::new();
     let mut replays: HashMap<(StoreId, SubscriptionId, String), (u64, u64)> = HashMap::new();
     for (p, outcome) in planned.iter().zip(sent) {
         let slot = &mut slots[p.slot];
@@ -163,6 +167,9 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
             DeliveryStatus::Failed | DeliveryStatus::Exhausted => {
                 counts.failed += 1;
                 slot.transient = true;
+                if attempt.status == DeliveryStatus::Exhausted {
+                    exhausted.push((p.slot, p.subscription, p.message.id.clone(), attempt.error.clone()));
+                }
             }
             DeliveryStatus::Rejected => {
                 counts.rejected += 1;
@@ -172,7 +179,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
                     "the {} destination refused delivery permanently ({code})",
                     s.destination.type_name()
                 );
-                deactivate.insert((s.store_id.clone(), s.subscription_id.clone()), reason);
+                deactivate.insert((s.store_id.clone(), s.subscription_id.clone()), (reason, p.slot));
             }
             // Never the answer of a send: only what `skipped` records.
             DeliveryStatus::Skipped => {}
@@ -228,17 +235,62 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     }
     let deactivations = deactivate
         .iter()
-        .map(|((store_id, id), reason)| store.deactivate(store_id, id, reason, now));
-    for (((_, id), reason), done) in deactivate.iter().zip(join_all(deactivations).await) {
+        .map(|((store_id, id), (reason, _))| store.deactivate(store_id, id, reason, now));
+    let mut news = Vec::new();
+    for (((store_id, id), (reason, slot)), done) in deactivate.iter().zip(join_all(deactivations).await) {
         match done {
             Ok(()) => tracing::warn!(subscription_id = %id, reason, "subscription deactivated"),
             Err(error) => tracing::error!(subscription_id = %id, %error, "deactivating the subscription failed"),
+        }
+        let details = serde_json::json!({"reason": reason});
+        news.extend(news_of_slot(
+            &slots[*slot],
+            (SUBSCRIPTION_DEACTIVATED, store_id, id),
+            details,
+            now,
+        ));
+    }
+    for (slot, subscription, message_id, error) in exhausted {
+        let details = serde_json::json!({"messageId": message_id, "error": error, "attempts": MAX_ATTEMPTS});
+        let about = (
+            DELIVERY_EXHAUSTED,
+            &subscription.store_id,
+            &subscription.subscription_id,
+        );
+        news.extend(news_of_slot(&slots[slot], about, details, now));
+    }
+    if !news.is_empty() {
+        match store.store_news(&news).await {
+            Ok(()) => counts.announced = news.iter().map(StoredEvent::event_ref).collect(),
+            Err(error) => tracing::error!(%error, "storing operational news failed; its subscribers miss it"),
         }
     }
     let outcomes = (0..slots.len())
         .map(|i| slots[slots[i].copy_of.unwrap_or(i)].outcome.clone())
         .collect();
     (outcomes, counts)
+}
+
+/// The news of an incident with a slot's event, unless that event is news itself: a failure to deliver news
+/// is not news (two failing `OPERATIONS` subscribers would tell each other forever).
+fn news_of_slot(
+    slot: &Slot<'_>,
+    (kind, store_id, subscription_id): (&'static str, &StoreId, &SubscriptionId),
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Option<StoredEvent> {
+    let event = &slot.state.as_ref()?.event;
+    if is_news(event) {
+        return None;
+    }
+    let incident = Incident {
+        kind,
+        store_id,
+        subscription_id,
+        source: (&event.event_id, event.received_at),
+        details,
+    };
+    Some(news_of(&incident, now, event.expires_at))
 }
 
 /// A slot per message, with its event as read; a message for an event an earlier slot has copies that one.
@@ -313,7 +365,11 @@ fn skipped(slots: &mut [Slot<'_>], subscriptions: &HashMap<StoreId, Vec<Subscrip
                     .delivered
                     .iter()
                     .any(|(id, m)| *id == subscription.subscription_id && *m == message.id);
-                if delivered || !awake.matches(&message.subject, message.operation, state.event.received_at) {
+                let about_itself = is_about(&state.event, &subscription.subscription_id);
+                if delivered
+                    || about_itself
+                    || !awake.matches(&message.subject, message.operation, state.event.received_at)
+                {
                     continue;
                 }
                 slot.entries.push(LedgerEntry {
@@ -343,7 +399,9 @@ fn plan<'a>(slots: &[Slot<'_>], subscriptions: &'a HashMap<StoreId, Vec<Subscrip
         let target = slots[slot].item.target.as_ref();
         for message in outbound_of(&state.event) {
             for subscription in subs {
-                if !aimed_at(target, subscription, &message, state.event.received_at) {
+                if is_about(&state.event, &subscription.subscription_id)
+                    || !aimed_at(target, subscription, &message, state.event.received_at)
+                {
                     continue;
                 }
                 let again = target.is_some_and(|t| t.again);

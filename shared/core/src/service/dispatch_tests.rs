@@ -115,10 +115,16 @@ async fn when_a_destination_fails_should_retry_while_attempts_last_then_give_up_
     assert_eq!((counts.failed, counts.rejected), (1, 1));
     {
         let contents = table.contents();
+        let event_marker = contents
+            .pending
+            .iter()
+            .find(|(k, _)| !crate::domain::operational::is_news(&contents.events[*k]))
+            .map(|(_, due)| *due);
         assert!(
-            matches!(contents.pending.values().next(), Some(Some(due)) if *due > later()),
+            matches!(event_marker, Some(Some(due)) if due > later()),
             "due at the retry"
         );
+        assert_eq!(counts.announced.len(), 1, "the deactivation is news");
         let deactivated = contents
             .subscriptions
             .iter()
@@ -147,10 +153,14 @@ async fn when_a_destination_fails_should_retry_while_attempts_last_then_give_up_
         .find(|(_, e)| e[0].subscription_id == flaky.subscription_id)
         .unwrap();
     assert_eq!(*status, DeliveryStatus::Exhausted);
+    // Nothing of the event is left for the sweep (the message carries the failure); what is pending is the
+    // news of the exhaustion, for the store's OPERATIONS subscribers.
+    let pending: Vec<&StoredEvent> = contents.pending.keys().map(|k| &contents.events[k]).collect();
     assert!(
-        contents.pending.is_empty(),
-        "nothing left for the sweep: the message carries the failure"
+        pending.iter().all(|e| crate::domain::operational::is_news(e)),
+        "{pending:?}"
     );
+    assert!(pending.iter().any(|e| e.event_name == "delivery.exhausted"));
 }
 
 #[tokio::test]

@@ -88,6 +88,18 @@ impl DispatchStore for MemoryTable {
             .collect()
     }
 
+    async fn store_news(&self, events: &[crate::domain::event::StoredEvent]) -> Result<(), StoreError> {
+        self.guarded("store_news", |c| {
+            for event in events {
+                let at = event_key(&event.event_ref());
+                if !c.events.contains_key(&at) {
+                    c.events.insert(at.clone(), event.clone());
+                    c.pending.insert(at, None);
+                }
+            }
+        })
+    }
+
     async fn count_replay(
         &self,
         store: &StoreId,
