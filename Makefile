@@ -9,7 +9,7 @@ CARGO_LAMBDA := $(VENV)/bin/cargo-lambda
 # Cargo's target directory, wherever CARGO_TARGET_DIR puts it.
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: help run test lint fmt clippy lint-template unit integration scale scale-check api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package deploy invoke store queue receive venv sam-venv clean
+.PHONY: help run test lint fmt clippy lint-template unit integration scale scale-check api-test faults fuzz fuzz-smoke openapi bench bench-bulk build package deploy invoke store redrive queue receive venv sam-venv clean
 
 help:
 	@echo "make run        the whole system locally (moto + functions under cargo lambda watch)"
@@ -22,6 +22,7 @@ help:
 	@echo "make deploy     guided sam deploy of what make package built (samconfig.toml)"
 	@echo "make invoke FN=… EVENT=…  one events/ fixture through a function of the stack of make run"
 	@echo "make store NAME=…   create a store and key in the local stack (or TABLE_NAME's table)"
+	@echo "make redrive        dead-lettered dispatch messages back to dispatch (LIMIT=…, DEPLOYED=1)"
 	@echo "make queue NAME=…      a subscriber queue in the local stack (prints its URL)"
 	@echo "make receive QUEUE=…   what arrived in that queue"
 	@echo "make openapi    regenerate docs/openapi.json from the code"
@@ -164,6 +165,15 @@ store:
 	  set -a; . ./.local/stack.env; set +a; \
 	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
 	fi; cargo run --quiet -p collector-admin --bin storeadmin -- create-store "$(NAME)"
+
+# Dead-lettered dispatch messages back to dispatch (their ledger attempts then say `redrive`): the stack of
+# `make run`, or with DEPLOYED=1 the deployed one (DISPATCH_QUEUE_URL from the stack's outputs).
+redrive:
+	@if [ -z "$(DEPLOYED)" ]; then \
+	  test -f .local/stack.env || { echo "no local stack: run 'make run' first (or pass DEPLOYED=1)"; exit 2; }; \
+	  set -a; . ./.local/stack.env; set +a; \
+	  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local; \
+	fi; cargo run --quiet -p collector-admin --bin storeadmin -- redrive $(LIMIT)
 
 # Subscriber queues in the stack of `make run`, for trying subscriptions without an AWS CLI.
 queue receive: venv

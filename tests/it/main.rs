@@ -30,6 +30,7 @@ mod ratelimit;
 mod reads;
 mod reads_detail;
 mod recovery;
+mod redrive;
 mod replay;
 mod requests;
 mod retention;

@@ -7,7 +7,7 @@
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use std::time::Instant;
 
-use collector_core::domain::redelivery::{DispatchMessage, ReplayPage};
+use collector_core::domain::redelivery::{DispatchMessage, ReplayPage, REDRIVE};
 use collector_core::domain::trace::{TraceContext, TRACEPARENT};
 use collector_core::ports::{
     Clock, DispatchMessages, DispatchQueue, DispatchStore, EventTimelines, IdGenerator, MessageVisibility, Publisher,
@@ -216,11 +216,17 @@ fn parse(record: &SqsMessage) -> Option<Parsed> {
         .and_then(|attribute| attribute.string_value.as_deref())
         .and_then(TraceContext::parse)
         .map(|parent| parent.child(RandomIds.secret()));
+    let redrive = record
+        .message_attributes
+        .get(REDRIVE)
+        .and_then(|attribute| attribute.string_value.as_deref())
+        == Some("true");
     Some(Parsed::Item(DispatchItem {
         event,
         receive_count,
         trace,
         target,
+        redrive,
     }))
 }
 

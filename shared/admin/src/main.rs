@@ -7,11 +7,14 @@
 //! storeadmin revoke-key <storeId> <keyId>          the key stops authenticating (within 60 s everywhere)
 //! storeadmin set-rate-limit <storeId> <perSecond>  the store's requests per second (default 100)
 //! storeadmin set-retention <storeId> <days>        how long its events are kept (default 395)
+//! storeadmin redrive [limit]                       dead-lettered dispatch messages back to dispatch (default 1000)
 //! ```
-//! Scopes default to all of them. Needs `TABLE_NAME` and AWS credentials (`AWS_ENDPOINT_URL` locally).
+//! Scopes default to all of them. Needs `TABLE_NAME` and AWS credentials (`AWS_ENDPOINT_URL` locally);
+//! `redrive` needs `DISPATCH_QUEUE_URL` instead (its dead-letter queue is the one its redrive policy names).
 
 use collector_aws::aws_config;
 use collector_aws::dynamo::{DynamoTable, TableConfig};
+use collector_aws::sqs::SqsDispatchQueue;
 use collector_core::config::ProcessEnv;
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::ids::StoreId;
@@ -21,7 +24,8 @@ use collector_core::service::admin::{create_store, issue_key, list_keys, revoke_
 
 const USAGE: &str = "usage: storeadmin create-store <name> [scopes] | storeadmin issue-key <storeId> [scopes] | \
                      storeadmin list-keys <storeId> | storeadmin revoke-key <storeId> <keyId> | \
-                     storeadmin set-rate-limit <storeId> <perSecond> | storeadmin set-retention <storeId> <days>";
+                     storeadmin set-rate-limit <storeId> <perSecond> | storeadmin set-retention <storeId> <days> | \
+                     storeadmin redrive [limit]";
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -32,6 +36,17 @@ async fn main() {
 }
 
 async fn run(args: Vec<String>) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("redrive") {
+        let limit: usize = match args.get(1) {
+            Some(n) => n.parse().map_err(|_| USAGE.to_owned())?,
+            None => 1_000,
+        };
+        let url = std::env::var("DISPATCH_QUEUE_URL").map_err(|_| "redrive needs DISPATCH_QUEUE_URL".to_owned())?;
+        let queue = SqsDispatchQueue::from_sdk(&aws_config().await, url);
+        let moved = queue.redrive_dead_letters(limit).await.map_err(|e| e.to_string())?;
+        println!("{:#}", serde_json::json!({"redriven": moved}));
+        return Ok(());
+    }
     let (command, target) = match args.as_slice() {
         [command, target, ..] => (command.as_str(), target.as_str()),
         _ => return Err(USAGE.into()),

@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
 use super::batches::batches;
 use super::errors::{permanent, sdk_error};
 use collector_core::domain::event::EventRef;
-use collector_core::domain::redelivery::DispatchMessage;
+use collector_core::domain::redelivery::{DispatchMessage, REDRIVE};
 use collector_core::domain::trace::{TraceContext, TRACEPARENT};
 use collector_core::ports::{DispatchMessages, DispatchQueue, ErrorKind, MessageVisibility, StoreError};
 
@@ -168,6 +168,81 @@ impl DispatchMessages for SqsDispatchQueue {
                 message: format!("{unsent} of {} messages not sent", messages.len()),
             }),
         }
+    }
+}
+
+impl SqsDispatchQueue {
+    /// Sends up to `limit` messages of the dispatch queue's dead-letter queue (its `RedrivePolicy` names
+    /// it) back to the dispatch queue, each marked with the [`REDRIVE`] attribute so its ledger attempts
+    /// say so, and deletes each from the dead-letter queue once sent. How many moved. A crash between the
+    /// send and the delete leaves a copy behind: redriving it again is safe (the ledger dedupes).
+    pub async fn redrive_dead_letters(&self, limit: usize) -> Result<usize, StoreError> {
+        const OP: &str = "redrive";
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.queue_url)
+            .attribute_names(QueueAttributeName::RedrivePolicy)
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        let policy = attributes
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::RedrivePolicy))
+            .ok_or_else(|| permanent(OP, "the dispatch queue has no dead-letter queue"))?;
+        let policy: serde_json::Value = serde_json::from_str(policy).map_err(|e| permanent(OP, e))?;
+        let name = policy["deadLetterTargetArn"]
+            .as_str()
+            .and_then(|arn| arn.rsplit(':').next())
+            .ok_or_else(|| permanent(OP, "the redrive policy names no queue"))?;
+        let dead_letters = self
+            .client
+            .get_queue_url()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?
+            .queue_url
+            .ok_or_else(|| permanent(OP, "no dead-letter queue URL"))?;
+        let mut moved = 0;
+        while moved < limit {
+            let received = self
+                .client
+                .receive_message()
+                .queue_url(&dead_letters)
+                .max_number_of_messages(i32::try_from((limit - moved).min(10)).unwrap_or(10))
+                .message_attribute_names("All")
+                .send()
+                .await
+                .map_err(|e| sdk_error(OP, e))?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                let mut attributes = message.message_attributes.clone().unwrap_or_default();
+                attributes.insert(REDRIVE.to_owned(), string_attribute("true")?);
+                self.client
+                    .send_message()
+                    .queue_url(&self.queue_url)
+                    .set_message_body(message.body.clone())
+                    .set_message_attributes(Some(attributes))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(OP, e))?;
+                if let Some(receipt) = &message.receipt_handle {
+                    self.client
+                        .delete_message()
+                        .queue_url(&dead_letters)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(OP, e))?;
+                }
+                moved += 1;
+            }
+        }
+        Ok(moved)
     }
 }
 

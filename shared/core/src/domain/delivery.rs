@@ -40,6 +40,9 @@ pub struct Attempt {
     /// The destination's error code (`AWS.SimpleQueueService.NonExistentQueue`, `HTTP 503`, `Timeout` …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Made by a message an operator sent back from the dead-letter queue (`storeadmin redrive`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redrive: bool,
 }
 
 /// The ledger record of one outbound message to one subscription.

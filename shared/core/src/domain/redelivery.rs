@@ -58,6 +58,9 @@ pub fn event_of_message(message_id: &str) -> Option<EventId> {
     EventId::parse(id).ok()
 }
 
+/// The message attribute (`"true"`) of a dispatch message an operator sent back from the dead-letter queue.
+pub const REDRIVE: &str = "redrive";
+
 /// Events a replay reads per page; a page's events are then sent no faster than [`REPLAY_RATE`].
 pub const REPLAY_PAGE: usize = 100;
 /// Events a second a replay hands to dispatch, per subscription: a million events replay in under six

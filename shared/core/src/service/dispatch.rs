@@ -32,6 +32,8 @@ pub struct DispatchItem {
     pub trace: Option<TraceContext>,
     /// For one subscription only (a redelivery, a replay); every matching one when `None`.
     pub target: Option<Target>,
+    /// Sent back from the dead-letter queue by an operator: its attempts say so.
+    pub redrive: bool,
 }
 
 /// What to do with a dispatch message.
@@ -151,7 +153,7 @@ pub async fn dispatch<S: DispatchStore + Sync, P: Publisher + Sync>(
     let mut replays: HashMap<(StoreId, SubscriptionId, String), (u64, u64)> = HashMap::new();
     for (p, outcome) in planned.iter().zip(sent) {
         let slot = &mut slots[p.slot];
-        let attempt = attempt_of(outcome, slot.item.receive_count, now);
+        let attempt = attempt_of(outcome, (slot.item.receive_count, slot.item.redrive), now);
         if let Some(replay_id) = slot.item.target.as_ref().and_then(|t| t.replay_id.clone()) {
             let s = p.subscription;
             let tally = replays
@@ -380,6 +382,7 @@ fn skipped(slots: &mut [Slot<'_>], subscriptions: &HashMap<StoreId, Vec<Subscrip
                         status: DeliveryStatus::Skipped,
                         at: now,
                         error: Some("SubscriptionInactive".to_owned()),
+                        redrive: false,
                     },
                     again: false,
                 });
@@ -447,14 +450,19 @@ fn aimed_at(
 
 /// The ledger's attempt for how a destination answered, on the message's `receive_count`-th receipt: a
 /// transient failure on the last receipt the queue allows is `Exhausted`.
-fn attempt_of(outcome: SendOutcome, receive_count: u32, now: DateTime<Utc>) -> Attempt {
+fn attempt_of(outcome: SendOutcome, (receive_count, redrive): (u32, bool), now: DateTime<Utc>) -> Attempt {
     let (status, error) = match outcome {
         SendOutcome::Delivered => (DeliveryStatus::Delivered, None),
         SendOutcome::Transient(code) if receive_count >= MAX_ATTEMPTS => (DeliveryStatus::Exhausted, Some(code)),
         SendOutcome::Transient(code) => (DeliveryStatus::Failed, Some(code)),
         SendOutcome::Permanent(code) => (DeliveryStatus::Rejected, Some(code)),
     };
-    Attempt { status, at: now, error }
+    Attempt {
+        status,
+        at: now,
+        error,
+        redrive,
+    }
 }
 
 /// What becomes of an event's marker and its message: settled when nothing failed transiently; else retried

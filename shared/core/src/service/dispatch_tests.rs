@@ -65,6 +65,7 @@ async fn table_with_event(subscriptions: Vec<Subscription>) -> (MemoryTable, Dis
         receive_count: 1,
         trace: None,
         target: None,
+        redrive: false,
     };
     (table, item)
 }
@@ -199,7 +200,7 @@ fn when_settling_should_clear_retry_or_give_up_by_the_attempts_left() {
         settle(MAX_ATTEMPTS, true, 0.5, now()),
         (PendingMarker::Clear, ItemOutcome::Failed)
     );
-    let attempt = attempt_of(SendOutcome::Transient("Timeout".into()), MAX_ATTEMPTS, now());
+    let attempt = attempt_of(SendOutcome::Transient("Timeout".into()), (MAX_ATTEMPTS, false), now());
     assert_eq!(
         (attempt.status, attempt.error.as_deref()),
         (DeliveryStatus::Exhausted, Some("Timeout"))
