@@ -8,6 +8,14 @@ use crate::reads::get_with;
 use crate::support::Fixture;
 use crate::wiring::reads_handler;
 
+/// The AWS requests since the last take, by operation, the rate limiter's counter aside (its lease makes
+/// it depend on timing).
+fn counts_without_limiter(f: &Fixture) -> Vec<(String, usize)> {
+    let mut counts = f.clients.log.take_counts();
+    counts.remove(integration_tests::RATE_LIMIT);
+    counts.into_iter().collect()
+}
+
 #[tokio::test]
 async fn when_an_event_is_read_should_show_it_as_sent_with_its_deliveries() {
     let f = Fixture::new().await;
@@ -25,8 +33,15 @@ async fn when_an_event_is_read_should_show_it_as_sent_with_its_deliveries() {
     assert_eq!(p.drain().await.delivered, 1);
     assert_eq!(p.received(&queue).await.len(), 1);
 
+    f.clients.log.take();
     let (status, event) = get_with(&reads, &f.key, &format!("{}/{event_id}", f.path())).await;
     assert_eq!(status, 200, "{event}");
+    // The event and its ledger: one GetItem of the event, one query of its partition (and, on this cold
+    // handler, the key and the store's settings).
+    assert_eq!(
+        counts_without_limiter(&f),
+        [("GetItem".to_owned(), 3), ("Query".to_owned(), 1)]
+    );
     assert_eq!(event["eventId"], event_id);
     assert_eq!(event["eventName"], "Order Placed");
     assert_eq!(event["customerId"], accepted["customerId"]);
@@ -75,6 +90,11 @@ async fn when_a_customer_is_read_by_each_identifier_should_answer_the_profile() 
     assert_eq!(status, 202, "{accepted}");
     let id = accepted["customerId"].as_str().unwrap();
     let customers = format!("/stores/{}/customers", f.store_id);
+    f.clients.log.take();
+    let (status, _) = get_with(&reads, &f.key, &format!("{customers}?email=grace%40example.com")).await;
+    assert_eq!(status, 200);
+    // The claim, then the profile (and, cold, the key and the store's settings).
+    assert_eq!(counts_without_limiter(&f), [("GetItem".to_owned(), 4)]);
     for path in [
         format!("{customers}/{id}"),
         format!("{customers}?email=grace%40example.com"),

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bulk;
 pub mod dispatch;
+mod dispatch_plan;
 pub mod erasure;
 pub mod ingest;
 pub mod ingest_plan;
