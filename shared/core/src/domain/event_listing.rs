@@ -9,7 +9,6 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::erasure::{customer_ref, CustomerRef};
-use super::identity::Identifier;
 use super::ids::{CustomerId, EventId};
 use super::limits::MAX_EVENT_NAME_CHARS;
 use super::validation::{Errors, FieldError, Pointer};
@@ -237,14 +236,6 @@ pub struct CursorState {
     pub before: Position,
 }
 
-/// The identifier kind and matching form a filter names a customer by, when not by id.
-pub fn identifier_of(customer: &CustomerRef) -> Option<(Identifier, &str)> {
-    match customer {
-        CustomerRef::Id(_) => None,
-        CustomerRef::Identifier(kind, value) => Some((*kind, value)),
-    }
-}
-
 /// Milliseconds since the epoch as a time (for positions read back from a key).
 pub fn time_of_millis(ms: i64) -> Option<DateTime<Utc>> {
     Utc.timestamp_millis_opt(ms).single()
@@ -270,6 +261,7 @@ mod optional_millis {
 
 #[cfg(test)]
 mod tests {
+    use super::super::identity::Identifier;
     use super::*;
 
     fn parse(query: &[(&str, &str)]) -> Result<ListRequest, Vec<FieldError>> {
