@@ -1,11 +1,10 @@
-//! DynamoDB: what dispatch reads and writes (the events, the delivery ledger, the pending-dispatch marker)
-//! and the sweep's reads of the pending index, on the single table.
+//! DynamoDB: what dispatch reads and writes (the events, the delivery ledger, the pending-dispatch marker),
+//! on the single table. The sweep's reads of the pending index are `sweep_table.rs`.
 
 use std::collections::{HashMap, HashSet};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Duration, Utc};
-use futures::future::join_all;
 
 use super::dynamo::{event_from_item, event_item, from_item, key, n, pk_of, s, DynamoTable, Item};
 use super::errors::{cancelled_transiently, is_condition_failure, permanent, sdk_error, transaction_error};
@@ -16,50 +15,13 @@ use collector_core::domain::event::{EventRef, StoredEvent};
 use collector_core::domain::ids::{CustomerId, StoreId, SubscriptionId};
 use collector_core::domain::subscription::Subscription;
 use collector_core::ports::{
-    DispatchRecord, DispatchState, DispatchStore, LedgerEntry, PendingEvents, PendingMarker, StoreError,
-    SubscriptionStore,
+    DispatchRecord, DispatchState, DispatchStore, LedgerEntry, PendingMarker, StoreError, SubscriptionStore,
 };
 
 /// DynamoDB's limit of items in one transaction.
 const MAX_TRANSACT_ITEMS: usize = 100;
 
 impl DynamoTable {
-    /// Up to `limit` pending events of one shard of the `pending` index due before `before`.
-    async fn pending_in_shard(
-        &self,
-        shard: u64,
-        before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<EventRef>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        while found.len() < limit {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(keys::PENDING_INDEX)
-                .key_condition_expression("pendingShard = :shard AND pendingSince < :before")
-                .expression_attribute_values(":shard", s(keys::pending_partition(shard)))
-                .expression_attribute_values(":before", n(before.timestamp_millis()))
-                .limit(i32::try_from(limit - found.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(|e| sdk_error("query pending", e))?;
-            found.extend(page.items().iter().filter_map(|item| {
-                let (store_id, event_id) = keys::parse_event(pk_of(item)?)?;
-                Some(EventRef { store_id, event_id })
-            }));
-            start = page.last_evaluated_key;
-            if start.is_none() {
-                break;
-            }
-        }
-        found.truncate(limit);
-        Ok(found)
-    }
-
     /// All items of a partition, strongly consistent, following pages.
     pub(super) async fn partition(&self, operation: &'static str, pk: String) -> Result<Vec<Item>, StoreError> {
         self.query_all(operation, |q| {
@@ -246,9 +208,6 @@ impl DynamoTable {
     }
 }
 
-/// How many pending shards the sweep reads at once: 4,096 shards in 128 rounds of parallel queries.
-const SWEEP_CONCURRENCY: usize = 32;
-
 /// How many times a ledger transaction cancelled for throttling is tried again (after 100 ms, 400 ms and
 /// 1.6 s) before dispatch gives the message back to the queue.
 const THROTTLED_RETRIES: u32 = 3;
@@ -408,56 +367,4 @@ fn delivered_token(subscription: &SubscriptionId, message_id: &str) -> String {
 fn parse_delivered(token: &str) -> Option<(SubscriptionId, String)> {
     let (subscription, message_id) = token.split_once('#')?;
     Some((SubscriptionId::parse(subscription).ok()?, message_id.to_owned()))
-}
-
-impl PendingEvents for DynamoTable {
-    async fn pending_before(&self, before: DateTime<Utc>, limit: usize) -> Result<Vec<EventRef>, StoreError> {
-        let shards = u64::from(self.pending_shards);
-        // Each run starts at another shard (the minute, scattered), so under a backlog larger than one run's
-        // limit no shard waits behind the others for ever.
-        let minute = u64::try_from(before.timestamp() / 60).unwrap_or_default();
-        let first = minute.wrapping_mul(2_654_435_761) % shards;
-        let order: Vec<u64> = (0..shards).map(|i| (first + i) % shards).collect();
-        let mut found = Vec::new();
-        let mut failed = None;
-        for wave in order.chunks(SWEEP_CONCURRENCY) {
-            if found.len() >= limit {
-                break;
-            }
-            let wanted = limit - found.len();
-            let reads = wave.iter().map(|shard| self.pending_in_shard(*shard, before, wanted));
-            for (shard, read) in wave.iter().zip(join_all(reads).await) {
-                match read {
-                    Ok(events) => found.extend(events),
-                    Err(error) => {
-                        tracing::warn!(shard, %error, "reading a pending shard failed; the next sweep reads it again");
-                        failed = Some(error);
-                    }
-                }
-            }
-        }
-        found.truncate(limit);
-        match failed {
-            Some(error) if found.is_empty() => Err(error),
-            _ => Ok(found),
-        }
-    }
-
-    async fn postpone(&self, event: &EventRef, due_at: DateTime<Utc>) -> Result<(), StoreError> {
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::event(&event.store_id, &event.event_id))))
-            .update_expression(format!("SET {PENDING_SINCE} = :due"))
-            .condition_expression(format!("attribute_exists({PENDING_SHARD})"))
-            .expression_attribute_values(":due", n(due_at.timestamp_millis()))
-            .send()
-            .await;
-        match updated {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(is_condition_failure) => Ok(()),
-            Err(e) => Err(sdk_error("postpone pending", e)),
-        }
-    }
 }

@@ -23,6 +23,7 @@ pub mod sendgrid;
 mod shard_merge;
 pub mod sqs;
 mod subscription_table;
+pub mod sweep_table;
 pub mod webhook;
 
 pub use aws_config::SdkConfig;

@@ -194,15 +194,22 @@ impl Subscription {
     /// Events received before the subscription existed do not (a redriven old event reaches only the
     /// subscriptions that existed when it arrived).
     pub fn matches(&self, subject: &Subject, operation: Operation, received_at: DateTime<Utc>) -> bool {
-        received_at >= self.created_at && self.wants(subject, operation)
+        self.active && self.would_match(subject, operation, received_at)
+    }
+
+    /// [`Subscription::matches`] as if the subscription were active: what an inactive one misses.
+    pub fn would_match(&self, subject: &Subject, operation: Operation, received_at: DateTime<Utc>) -> bool {
+        received_at >= self.created_at && self.filters_take(subject, operation)
     }
 
     /// Whether this subscription, active, takes messages about `subject` with `operation`, whenever the
     /// event arrived: what a replay or a backfill sends.
     pub fn wants(&self, subject: &Subject, operation: Operation) -> bool {
-        if !self.active {
-            return false;
-        }
+        self.active && self.filters_take(subject, operation)
+    }
+
+    /// Whether the subscription's entity type, operations and event names take messages about `subject`.
+    fn filters_take(&self, subject: &Subject, operation: Operation) -> bool {
         match subject {
             Subject::Entity(entity) => {
                 self.entity_type == Some(*entity)

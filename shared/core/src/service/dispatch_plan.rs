@@ -71,10 +71,6 @@ pub(super) fn skipped(slots: &mut [Slot<'_>], subscriptions: &HashMap<StoreId, V
         };
         for message in outbound_of(&state.event) {
             for subscription in subs.iter().filter(|s| !s.active) {
-                let awake = Subscription {
-                    active: true,
-                    ..subscription.clone()
-                };
                 let delivered = state
                     .delivered
                     .iter()
@@ -82,7 +78,7 @@ pub(super) fn skipped(slots: &mut [Slot<'_>], subscriptions: &HashMap<StoreId, V
                 let about_itself = is_about(&state.event, &subscription.subscription_id);
                 if delivered
                     || about_itself
-                    || !awake.matches(&message.subject, message.operation, state.event.received_at)
+                    || !subscription.would_match(&message.subject, message.operation, state.event.received_at)
                 {
                     continue;
                 }
