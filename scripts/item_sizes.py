@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import boto3
 
-INDEX_KEYS = {"pending": "pendingShard", "deliveries": "deliveriesOf", "dueJobs": "dueShard",
+INDEX_KEYS = {"pending": "pendingShard", "deliveries": "deliveriesOf", "undelivered": "undeliveredOf", "dueJobs": "dueShard",
               "openCarts": "openCartsOf", "customerItems": "ownedBy"}
 
 

@@ -26,6 +26,7 @@ const CLASSES: &[&str] = &[
     "STORE#{store}#SUBSCRIPTIONS",
     "STORE#{store}#SUB#{subscription}#REPLAYS",
     "STORE#{store}#SUB#{subscription}#{shard}",
+    "STORE#{store}#SUB#{subscription}#{status}#{shard}",
     "STORE#{store}#EVENTS#{shard}",
     "STORE#{store}#NAMED#{name}#{shard}",
     "PENDING#{shard}",

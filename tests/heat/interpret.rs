@@ -24,6 +24,9 @@ enum Change<'a> {
         expression: &'a str,
         names: HashMap<String, String>,
         values: &'a Map<String, Value>,
+        /// The condition lets the item not exist yet: one the recorder never saw is new, and removing an
+        /// index key from it removes nothing.
+        may_create: bool,
     },
     Delete,
     Check,
@@ -272,6 +275,7 @@ impl Pass<'_> {
                 expression,
                 names,
                 values,
+                may_create,
             } => {
                 let mut shadow = before.cloned().unwrap_or_else(|| {
                     let keys = object(key_value);
@@ -303,7 +307,7 @@ impl Pass<'_> {
                                 }
                             }
                         }
-                        Action::Remove if indexed && before.is_none() => {
+                        Action::Remove if indexed && before.is_none() && !may_create => {
                             return Err(format!(
                                 "{} removes the index key {attribute} from an item never seen written",
                                 key.0
@@ -386,6 +390,9 @@ fn change_of<'a>(kind: &str, request: &'a Value) -> Result<Change<'a>, String> {
                 .ok_or("an Update without an UpdateExpression")?,
             names: names(request),
             values: object(&request["ExpressionAttributeValues"]),
+            may_create: request["ConditionExpression"]
+                .as_str()
+                .is_some_and(|c| c.contains("attribute_not_exists(pk)")),
         },
     })
 }

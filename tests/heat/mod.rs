@@ -6,8 +6,9 @@
 //! `template.yaml` defines: an item enters, leaves or moves within an index (a moved key is a delete plus a
 //! put), or changes in place in an index that projects it whole. What an item held before is known from
 //! the recorder's own shadow of what earlier requests wrote. A request it cannot interpret (a key of no
-//! known class, an index key set to a computed value, an index key removed from an item it never saw) is
-//! an error the recording test fails on: the model cannot drift from the code.
+//! known class, an index key set to a computed value, an index key removed from an item it never saw and
+//! whose condition does not let it be new) is an error the recording test fails on: the model cannot
+//! drift from the code.
 //!
 //! `scripts/scale_model.py` turns recorded sequences into per-partition load under the scenarios of
 //! `docs/scale-scenarios.yaml` (`make scale` writes `docs/SCALE.md`).

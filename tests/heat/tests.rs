@@ -51,6 +51,19 @@ fn a_write_touches_its_partition_and_the_indexes_its_attributes_put_it_in() {
 }
 
 #[test]
+fn an_update_that_may_create_its_item_removes_nothing_from_an_item_never_seen() {
+    let recorder = Recorder::new(schema());
+    let created = json!({"Key": {"pk": {"S": "STORE#s#EVENT#e"}, "sk": {"S": "DELIVERY#x#m"}},
+                         "UpdateExpression": "SET deliveriesOf = :d, lastAttemptMs = :t REMOVE pendingShard",
+                         "ConditionExpression": "attribute_not_exists(pk) OR #status <> :delivered",
+                         "ExpressionAttributeValues": {":d": {"S": "STORE#s#SUB#x#3"}, ":t": {"N": "1"}}});
+    observe(&recorder, "UpdateItem", created);
+    let touches = recorder.take().unwrap();
+    let seen: Vec<&str> = touches.iter().map(|t| t.target.as_str()).collect();
+    assert_eq!(seen, ["table", "index/deliveries"], "no pending entry to delete");
+}
+
+#[test]
 fn a_request_it_cannot_interpret_is_an_error_not_a_guess() {
     let recorder = Recorder::new(schema());
     // The item was never seen written: which pending partition loses it is unknown.

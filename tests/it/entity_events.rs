@@ -8,7 +8,7 @@ use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 
 use crate::pipeline::Pipeline;
-use crate::support::Fixture;
+use crate::support::{pointers_of, Fixture};
 
 async fn post(f: &Fixture, body: &Value) -> (u16, Value) {
     read_response(f.handler.handle(f.json_post("/api/v1/events", body)).await)
@@ -49,12 +49,7 @@ async fn when_the_spec_example_is_posted_should_answer_400_for_its_placeholder_f
     let f = Fixture::new().await;
     let (status, problem) = post(&f, &spec_example()).await;
     assert_eq!(status, 400, "{problem}");
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = pointers_of(&problem);
     // "string" is neither an entity type nor base64 JSON.
     assert_eq!(
         pointers,

@@ -58,18 +58,43 @@ impl<'a> Pipeline<'a> {
         body: Option<&Value>,
         extra: &[(&str, &str)],
     ) -> (u16, Value) {
+        read_response(self.api_response(method, path, body, extra).await)
+    }
+
+    /// The subscriptions function's whole response, headers included.
+    pub async fn api_response(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        extra: &[(&str, &str)],
+    ) -> lambda_http::Response<lambda_http::Body> {
         let auth = self.f.bearer();
         let mut headers = vec![("authorization", auth.as_str()), ("content-type", "application/json")];
         headers.extend_from_slice(extra);
         let body = body.map(Value::to_string);
         self.f.clients.log.take_iam_actions();
-        let answer = read_response(
-            self.subscriptions
-                .handle(apigw_request(method, path, &headers, body.as_deref()))
-                .await,
-        );
+        let response = self
+            .subscriptions
+            .handle(apigw_request(method, path, &headers, body.as_deref()))
+            .await;
         assert_granted(self.f, "SubscriptionsFunction", "a subscriptions request");
-        answer
+        response
+    }
+
+    /// A page of a listing that answers a plain array, and the path of the next page its `Link` header
+    /// names (`rel="next"`), if any.
+    pub async fn api_page(&self, path: &str) -> (u16, Value, Option<String>) {
+        let response = self.api_response("GET", path, None, &[]).await;
+        let next = response
+            .headers()
+            .get("link")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_suffix(">; rel=\"next\""))
+            .and_then(|v| v.strip_prefix('<'))
+            .map(str::to_owned);
+        let (status, body) = read_response(response);
+        (status, body, next)
     }
 
     pub async fn api(&self, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {

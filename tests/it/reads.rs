@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 
-use crate::support::Fixture;
+use crate::support::{pointers_of, Fixture};
 use crate::wiring::reads_handler;
 
 type Reads = reads::Handler<collector_aws::dynamo::DynamoTable, collector_aws::kms::KmsSecretBox>;
@@ -268,11 +268,6 @@ async fn when_listing_parameters_are_wrong_should_answer_400_naming_each() {
     let query = "?limit=0&since=yesterday&email=a%40example.com&phoneNumber=%2B14155550101&sort=asc";
     let (status, problem) = get_with(&reads, &f.key, &format!("{}{query}", f.path())).await;
     assert_eq!(status, 400, "{problem}");
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = pointers_of(&problem);
     assert_eq!(pointers, ["/sort", "", "/since", "/limit"], "{problem}");
 }

@@ -29,7 +29,8 @@ async fn arrivals(p: &Pipeline<'_>, queue: &str) -> HashMap<String, usize> {
     seen
 }
 
-async fn send_orders(f: &Fixture, n: usize) -> Vec<String> {
+/// `n` orders, a second apart, from `n` customers: their event ids.
+pub async fn send_orders(f: &Fixture, n: usize) -> Vec<String> {
     let mut ids = Vec::new();
     for i in 0..n {
         f.clock.advance(chrono::Duration::seconds(1));

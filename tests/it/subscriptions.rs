@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use crate::pipeline::Pipeline;
 use crate::support::captured_logs;
-use crate::support::Fixture;
+use crate::support::{pointers_of, Fixture};
 
 const BASE: &str = "/api/v1/event-subscription";
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -250,12 +250,7 @@ async fn when_a_body_is_invalid_should_answer_400_with_pointers_and_store_nothin
     });
     let (status, problem) = p.api("POST", BASE, Some(&contradictory)).await;
     assert_eq!(status, 400);
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = pointers_of(&problem);
     assert_eq!(pointers, ["/destination/sqs", "/destination/sns"], "{problem}");
     assert!(problem["errors"][0]["detail"].as_str().unwrap().contains("type is SNS"));
     let (status, _) = p.api("POST", BASE, Some(&json!({"entityType": "SHOPPER"}))).await;

@@ -406,3 +406,9 @@ pub async fn table_items(f: &Fixture) -> Vec<String> {
     items.sort();
     items
 }
+
+/// The JSON pointers a problem response's `errors` name, in order.
+pub fn pointers_of(problem: &Value) -> Vec<&str> {
+    let errors = problem["errors"].as_array().map(Vec::as_slice).unwrap_or_default();
+    errors.iter().map(|e| e["pointer"].as_str().unwrap()).collect()
+}

@@ -3,7 +3,7 @@
 use integration_tests::{apigw_request, read_response};
 use serde_json::{json, Value};
 
-use crate::support::Fixture;
+use crate::support::{pointers_of, Fixture};
 
 fn with(mut base: Value, patch: impl FnOnce(&mut Value)) -> Value {
     patch(&mut base);
@@ -164,12 +164,7 @@ async fn when_a_rule_is_broken_should_answer_400_with_the_pointer_and_write_noth
         let (status, problem) = f.post(&body).await;
         assert_eq!(status, 400, "{case}: {problem}");
         assert_eq!(problem["type"], "/problems/validation-failed", "{case}");
-        let pointers: Vec<&str> = problem["errors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["pointer"].as_str().unwrap())
-            .collect();
+        let pointers = pointers_of(&problem);
         assert!(
             pointers.contains(&pointer),
             "{case}: expected {pointer} in {pointers:?}"
@@ -190,12 +185,7 @@ async fn when_several_fields_are_invalid_should_list_them_all() {
     let body = json!({"eventName": "", "customer": {"email": "x", "phoneNumber": "1"}, "value": "a"});
     let (status, problem) = f.post(&body).await;
     assert_eq!(status, 400);
-    let pointers: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["pointer"].as_str().unwrap())
-        .collect();
+    let pointers = pointers_of(&problem);
     assert_eq!(
         pointers,
         ["/eventName", "/customer/email", "/customer/phoneNumber", "/value"]

@@ -11,7 +11,7 @@ use collector_core::domain::erasure::customer_ref;
 use collector_core::domain::event_listing::parse_list_request;
 use collector_core::domain::ids::StoreId;
 use collector_core::ports::{AdmissionStore, CursorSeal, CustomerProfiles, EventReads, EventTimelines};
-use collector_core::service::reads::{find_customer, find_event, list_events, ReadError};
+use collector_core::service::reads::{find_customer, find_event, list_events};
 use collector_http::admission::{Arrival, Tenant};
 use collector_http::body::{query_parameter, query_parameter_names};
 use collector_http::edge::{arrival, respond_reply, ReadDeps, Reply};
@@ -60,13 +60,6 @@ where
 
 fn json(body: &impl serde::Serialize) -> Option<serde_json::Value> {
     Some(serde_json::to_value(body).expect("views serialise"))
-}
-
-fn problem_of(error: ReadError) -> Problem {
-    match error {
-        ReadError::Invalid(errors) => Problem::validation(errors),
-        ReadError::Store(error) => Problem::logged_store_error(error),
-    }
 }
 
 impl<S, C> Handler<S, C>
@@ -132,7 +125,7 @@ where
         let asked = parse_list_request(&names, |name| query_parameter(request, name)).map_err(Problem::validation)?;
         let listing = list_events((&self.0.store, &self.0.seal), store_id, &asked)
             .await
-            .map_err(problem_of)?;
+            .map_err(Problem::from)?;
         let page = EventPage {
             events: listing.events.iter().map(EventView::from).collect(),
             next_cursor: listing.next_cursor,

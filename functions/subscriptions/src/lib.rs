@@ -6,24 +6,28 @@ mod redelivery;
 pub mod wiring;
 
 use collector_core::domain::api_key::Scope;
+use collector_core::domain::delivery_listing::parse_delivery_listing;
 use collector_core::domain::ids::{StoreId, SubscriptionId};
+use collector_core::domain::subscription::Subscription;
 use collector_core::domain::subscription_input::parse_subscription;
-use collector_core::ports::{AdmissionStore, DispatchMessages, Publisher, ReplayStore, SecretBox, SubscriptionStore};
+use collector_core::ports::{
+    AdmissionStore, CursorSeal, DispatchMessages, Publisher, ReplayStore, SecretBox, SubscriptionStore,
+};
+use collector_core::service::reads::list_deliveries;
 use collector_core::service::subscriptions::{self, Saved, SubscriptionError, SubscriptionPorts};
 use collector_http::admission::{Arrival, Tenant};
+use collector_http::body::{path_with_query, query_parameter, query_parameter_names};
 use collector_http::edge::{arrival, json_body, respond_reply, Reply, SubscriptionDeps};
 use collector_http::routes::{route_path, Routes};
 use collector_http::runtime::HttpHandler;
 use collector_http::subscription_view::{DeliveryView, SubscriptionView};
 use collector_http::Problem;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 
 /// Subscription bodies are small; this is generous.
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const DEFAULT_DELIVERIES: usize = 50;
-const MAX_DELIVERIES: usize = 200;
 
 /// The endpoint over its dependencies.
 pub struct Handler<S, B, Q, P>(SubscriptionDeps<S, B, Q, P>);
@@ -37,7 +41,7 @@ impl<S, B, Q, P> From<SubscriptionDeps<S, B, Q, P>> for Handler<S, B, Q, P> {
 impl<S, B, Q, P> HttpHandler for Handler<S, B, Q, P>
 where
     S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
-    B: SecretBox + Sync,
+    B: SecretBox + CursorSeal + Sync,
     Q: DispatchMessages + Sync,
     P: Publisher + Sync,
 {
@@ -128,7 +132,7 @@ fn problem_of(error: SubscriptionError) -> Problem {
 impl<S, B, Q, P> Handler<S, B, Q, P>
 where
     S: SubscriptionStore + ReplayStore + AdmissionStore + Sync,
-    B: SecretBox + Sync,
+    B: SecretBox + CursorSeal + Sync,
     Q: DispatchMessages + Sync,
     P: Publisher + Sync,
 {
@@ -248,19 +252,7 @@ where
             }
             Endpoint::Deliveries => {
                 let found = self.find(store_id, id()).await?;
-                let limit = deliveries_limit(request)?;
-                let records = self
-                    .0
-                    .store
-                    .deliveries(store_id, &found.subscription_id, limit)
-                    .await
-                    .map_err(Problem::logged_store_error)?;
-                let views: Vec<DeliveryView> = records.into_iter().map(DeliveryView::from).collect();
-                ok(
-                    StatusCode::OK,
-                    "listed",
-                    Some(serde_json::to_value(views).expect("views serialise")),
-                )
+                self.deliveries(request, &found).await
             }
             Endpoint::Redeliver => {
                 let found = self.find(store_id, id()).await?;
@@ -281,11 +273,7 @@ where
         }
     }
 
-    async fn find(
-        &self,
-        store_id: &StoreId,
-        id: &str,
-    ) -> Result<collector_core::domain::subscription::Subscription, Problem> {
+    async fn find(&self, store_id: &StoreId, id: &str) -> Result<Subscription, Problem> {
         let id = parse_id(id)?;
         self.0
             .store
@@ -293,6 +281,27 @@ where
             .await
             .map_err(Problem::logged_store_error)?
             .ok_or_else(|| Problem::not_found("Subscription"))
+    }
+
+    /// A page of the ledger as a plain array, latest attempt first; the next page in a `Link` header.
+    async fn deliveries(&self, request: &Request, found: &Subscription) -> Result<Reply, Problem> {
+        let names = query_parameter_names(request);
+        let asked =
+            parse_delivery_listing(&names, |name| query_parameter(request, name)).map_err(Problem::validation)?;
+        let at = (&found.store_id, &found.subscription_id);
+        let listing = list_deliveries((&self.0.store, &self.0.secrets), at, &asked).await?;
+        let views: Vec<DeliveryView> = listing.records.into_iter().map(DeliveryView::from).collect();
+        let mut reply = Reply::new(
+            StatusCode::OK,
+            "listed",
+            Some(serde_json::to_value(&views).expect("views serialise")),
+        );
+        reply.detail = format!("{} deliveries", views.len());
+        reply.link_next = listing.next_cursor.map(|cursor| {
+            let limit = asked.limit.to_string();
+            path_with_query(request, &[("limit", limit.as_str()), ("cursor", cursor.as_str())])
+        });
+        Ok(reply)
     }
 
     fn json_body(&self, request: &Request) -> Result<Value, Problem> {
@@ -303,20 +312,4 @@ where
 /// A malformed id names no subscription: 404, like a missing one.
 fn parse_id(raw: &str) -> Result<SubscriptionId, Problem> {
     SubscriptionId::parse(raw).map_err(|_| Problem::not_found("Subscription"))
-}
-
-fn deliveries_limit(request: &Request) -> Result<usize, Problem> {
-    let params = request.query_string_parameters();
-    let Some(raw) = params.first("limit") else {
-        return Ok(DEFAULT_DELIVERIES);
-    };
-    match raw.parse::<usize>() {
-        Ok(n) if (1..=MAX_DELIVERIES).contains(&n) => Ok(n),
-        _ => Err(Problem::validation(vec![
-            collector_core::domain::validation::FieldError {
-                pointer: String::new(),
-                detail: format!("query parameter 'limit' must be a whole number from 1 to {MAX_DELIVERIES}"),
-            },
-        ])),
-    }
 }

@@ -43,16 +43,13 @@ impl DynamoTable {
         let at = |v| serde_dynamo::to_attribute_value(v).map_err(|e| permanent(OP, e));
         let expires = event_expires_at
             .unwrap_or_else(|| (entry.attempt.at + Duration::days(DELIVERY_RETENTION_DAYS)).timestamp());
-        let values = HashMap::from([
+        let mut values = HashMap::from([
             (":store".to_owned(), s(event.store_id.as_str())),
             (":event".to_owned(), s(event.event_id.as_str())),
             (":sub".to_owned(), s(entry.subscription_id.as_str())),
             (":mid".to_owned(), s(entry.message_id.clone())),
             (":type".to_owned(), s(entry.message_type.clone())),
-            (
-                ":status".to_owned(),
-                at(serde_json::to_value(entry.attempt.status).map_err(|e| permanent(OP, e))?)?,
-            ),
+            (":status".to_owned(), s(entry.attempt.status.as_str())),
             (
                 ":at".to_owned(),
                 at(serde_json::to_value(entry.attempt.at).map_err(|e| permanent(OP, e))?)?,
@@ -76,6 +73,20 @@ impl DynamoTable {
             ),
             (":delivered".to_owned(), s("DELIVERED")),
         ]);
+        // Only a record not delivered is in the `undelivered` index, under its status.
+        let undelivered = match entry.attempt.status {
+            DeliveryStatus::Delivered => " REMOVE undeliveredOf",
+            _ => {
+                let of = keys::undelivered_of(
+                    &event.store_id,
+                    &entry.subscription_id,
+                    entry.attempt.status.as_str(),
+                    &entry.message_id,
+                );
+                values.insert(":un".to_owned(), s(of));
+                ", undeliveredOf = :un"
+            }
+        };
         // A send asked for again goes on a delivered record too; any other never overwrites one.
         let (condition, values) = match entry.again {
             true => (None, values.into_iter().filter(|(k, _)| k != ":delivered").collect()),
@@ -84,11 +95,12 @@ impl DynamoTable {
         Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(keys::delivery(event, &entry.subscription_id, &entry.message_id))))
-            .update_expression(
+            .update_expression(format!(
                 "SET storeId = :store, eventId = :event, subscriptionId = :sub, messageId = :mid, \
                  messageType = :type, #status = :status, lastAttemptAt = :at, deliveriesOf = :of, \
-                 lastAttemptMs = :ms, expiresAt = :exp, attempts = list_append(if_not_exists(attempts, :empty), :attempt)",
-            )
+                 lastAttemptMs = :ms, expiresAt = :exp, attempts = list_append(if_not_exists(attempts, :empty), :attempt)\
+                 {undelivered}"
+            ))
             .set_condition_expression(condition.map(str::to_owned))
             .expression_attribute_names("#status", "status")
             .set_expression_attribute_values(Some(values))

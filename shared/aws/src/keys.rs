@@ -253,6 +253,24 @@ pub fn deliveries_shard(store: &StoreId, subscription: &SubscriptionId, shard: u
     format!("STORE#{store}#SUB#{subscription}#{shard}")
 }
 
+/// The `undelivered` index: the ledger records not delivered, by subscription and status, latest attempt
+/// first, so a listing of a rare status (`FAILED`, `EXHAUSTED`, `SKIPPED`, `REJECTED`) reads only those. The
+/// attribute is removed when a record is delivered: a delivery on the first attempt never writes the index.
+/// Sharded like `deliveries` (a subscription inactive under a store's full rate skips every event).
+pub const UNDELIVERED_INDEX: &str = "undelivered";
+pub const UNDELIVERED_OF: &str = "undeliveredOf";
+
+/// The `undelivered` partition of the record of `message_id` to `subscription` while its status is `status`.
+pub fn undelivered_of(store: &StoreId, subscription: &SubscriptionId, status: &str, message_id: &str) -> String {
+    let shard = stable_hash(message_id) % u64::from(DELIVERY_SHARDS);
+    undelivered_shard(store, subscription, status, shard)
+}
+
+/// One of the `undelivered` partitions of a subscription's records of one status.
+pub fn undelivered_shard(store: &StoreId, subscription: &SubscriptionId, status: &str, shard: u64) -> String {
+    format!("STORE#{store}#SUB#{subscription}#{status}#{shard}")
+}
+
 /// The event timelines (`GET /stores/{storeId}/events`): three sparse indexes over the event items, each
 /// sorted by [`TIMELINE_KEY`] (`receivedAt` in milliseconds, then the event id), keys only.
 /// `storeEvents`: every event of a store, over [`TIMELINE_SHARDS`] partitions of [`EVENTS_OF`].

@@ -16,6 +16,7 @@ pub mod ingest_table;
 pub mod job_table;
 pub mod keys;
 pub mod kms;
+mod ledger_listing;
 pub mod publisher;
 pub mod reads_table;
 pub mod replay_table;

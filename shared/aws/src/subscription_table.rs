@@ -2,15 +2,14 @@
 //! listing by subscription, on the single table.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use super::dynamo::{from_item, item_of, key, s, DynamoTable};
 use super::errors::{is_condition_failure, permanent, sdk_error};
 use super::keys;
-use super::shard_merge::{newest_across, ShardPage};
 use collector_core::domain::delivery::DeliveryRecord;
+use collector_core::domain::delivery_listing::{DeliveryPage, DeliveryQuery};
 use collector_core::domain::event::EventRef;
 use collector_core::domain::ids::{StoreId, SubscriptionId};
 use collector_core::domain::redelivery::event_of_message;
@@ -136,51 +135,9 @@ impl SubscriptionStore for DynamoTable {
         &self,
         store: &StoreId,
         id: &SubscriptionId,
+        query: &DeliveryQuery,
         limit: usize,
-    ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        // Latest first; among records of one millisecond, by message id.
-        let sort_key = |r: &DeliveryRecord| r.last_attempt_at;
-        let order = |r: &DeliveryRecord| (r.last_attempt_at, std::cmp::Reverse(r.message_id.clone()));
-        let read = |shard, limit, start| self.delivery_page(store, id, shard, limit, start);
-        let shards = u64::from(keys::DELIVERY_SHARDS);
-        let (records, _) = newest_across(shards, limit, (sort_key, order), read).await?;
-        Ok(records)
-    }
-}
-
-impl DynamoTable {
-    /// Up to `limit` ledger records of one `deliveries` shard, latest first, from `start`.
-    async fn delivery_page(
-        &self,
-        store: &StoreId,
-        id: &SubscriptionId,
-        shard: u64,
-        limit: usize,
-        start: Option<HashMap<String, AttributeValue>>,
-    ) -> Result<ShardPage<DeliveryRecord>, StoreError> {
-        let page = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::DELIVERIES_INDEX)
-            .key_condition_expression("#of = :of")
-            .expression_attribute_names("#of", keys::DELIVERIES_OF)
-            .expression_attribute_values(":of", s(keys::deliveries_shard(store, id, shard)))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| sdk_error("list deliveries", e))?;
-        let records = page
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| from_item("delivery item", item))
-            .collect::<Result<_, _>>()?;
-        Ok(ShardPage {
-            items: records,
-            next: page.last_evaluated_key,
-        })
+    ) -> Result<DeliveryPage, StoreError> {
+        self.ledger_page((store, id), query, limit).await
     }
 }

@@ -1,7 +1,7 @@
 //! Request bodies: media type, size, and JSON syntax, checked in that order before any field is read.
 
 use lambda_http::http::{header, HeaderMap};
-use lambda_http::{Body, Request};
+use lambda_http::{Body, Request, RequestExt};
 use serde_json::Value;
 
 use super::problem::Problem;
@@ -76,6 +76,15 @@ pub fn query_parameter(request: &Request, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
+}
+
+/// The path the client asked for (stage prefix included) with the query `parameters`, encoded: where a
+/// `Link` header sends the client for the next page.
+pub fn path_with_query(request: &Request, parameters: &[(&str, &str)]) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(parameters)
+        .finish();
+    format!("{}?{query}", request.raw_http_path())
 }
 
 /// The names of every query parameter, in order, repeats included.

@@ -3,7 +3,8 @@
 use std::future::Future;
 use std::time::Instant;
 
-use lambda_http::http::{HeaderMap, StatusCode};
+use lambda_http::http::header::LINK;
+use lambda_http::http::{HeaderMap, HeaderValue, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -66,6 +67,7 @@ pub async fn respond<T: Serialize>(
             body: Some(serde_json::to_value(&body).expect("responses serialise")),
             label,
             detail,
+            link_next: None,
         })
     };
     respond_reply(request, (endpoint, arrival), reply).await
@@ -78,6 +80,8 @@ pub struct Reply {
     pub body: Option<Value>,
     pub label: String,
     pub detail: String,
+    /// The next page of a listing whose body stays a plain array: a `Link` header, `rel="next"` (RFC 8288).
+    pub link_next: Option<String>,
 }
 
 impl Reply {
@@ -88,6 +92,7 @@ impl Reply {
             body,
             label: label.to_owned(),
             detail: String::new(),
+            link_next: None,
         }
     }
 }
@@ -124,14 +129,19 @@ pub async fn respond_reply(
         duration_us = started.elapsed().as_micros() as u64,
     );
     let mut response = match outcome {
-        Ok(Reply {
-            status,
-            body: Some(body),
-            ..
-        }) => json_response(status, &body),
-        Ok(Reply { status, body: None, .. }) => {
-            let mut response = Response::new(Body::Empty);
-            *response.status_mut() = status;
+        Ok(reply) => {
+            let mut response = match reply.body {
+                Some(body) => json_response(reply.status, &body),
+                None => {
+                    let mut response = Response::new(Body::Empty);
+                    *response.status_mut() = reply.status;
+                    response
+                }
+            };
+            let link = reply.link_next.map(|target| format!("<{target}>; rel=\"next\""));
+            if let Some(value) = link.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                response.headers_mut().insert(LINK, value);
+            }
             response
         }
         Err(problem) => problem.into_response(path, request_id.as_deref()),

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use super::problem::ProblemDetails as Problem;
 use super::subscription_view::{DeliveryView, ReplayView, SubscriptionView};
+use collector_core::domain::delivery::DeliveryStatus;
 use collector_core::domain::subscription::EntityType;
 
 /// A subscription as sent: what it receives and where it goes.
@@ -157,11 +158,22 @@ fn deactivate_subscription() {}
 fn rotate_secret() {}
 
 /// The subscription's deliveries, latest attempt first, each with every attempt.
+///
+/// Records of one millisecond are listed by message id. `status` lists one status only. The body is an
+/// array; when there is more, the `Link` header names the next page (`<…?limit=…&cursor=…>; rel="next"`).
+/// The cursor is sealed: it works for this subscription and this listing only (a changed one is a 400), and
+/// keeps the status it was made with. A page of `DELIVERED` examines at most 400 records and may hold fewer
+/// than `limit` (or none) and still have a next one. A record that gets another attempt while you page
+/// moves to the top of the listing.
 #[utoipa::path(get, path = "/api/v1/event-subscription/{id}/deliveries", tag = "Event Subscriptions",
     params(("id" = String, Path, description = ITEM),
-           ("limit" = Option<usize>, Query, description = "1 to 200, default 50")),
+           ("status" = Option<DeliveryStatus>, Query, description = "Only records of this status"),
+           ("limit" = Option<usize>, Query, description = "1 to 200, default 50"),
+           ("cursor" = Option<String>, Query, description = "From the Link header of the page before")),
     responses(
-        (status = 200, description = "Ledger records", body = Vec<DeliveryView>),
+        (status = 200, description = "Ledger records", body = Vec<DeliveryView>,
+            headers(("Link" = String, description = "The next page, rel=\"next\", when there is one"))),
+        (status = 400, description = "A parameter is invalid or unknown, or a cursor that is not this listing's", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such subscription for this tenant", body = Problem, content_type = "application/problem+json"),
     ),
     security(("Bearer" = [])))]

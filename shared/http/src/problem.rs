@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use collector_core::domain::validation::FieldError;
 use collector_core::ports::{ErrorKind, StoreError};
+use collector_core::service::reads::ReadError;
 
 /// A problem response. Build it with the constructors, which fix `type` and `title` per kind. Boxed: it
 /// travels in the `Err` of every edge function, and the happy path should not pay for its size.
@@ -265,6 +266,16 @@ fn pointer_label(pointer: &str) -> &str {
         "body"
     } else {
         pointer
+    }
+}
+
+/// A read refused for what the request asks (400) or failed in the store.
+impl From<ReadError> for Problem {
+    fn from(error: ReadError) -> Self {
+        match error {
+            ReadError::Invalid(errors) => Problem::validation(errors),
+            ReadError::Store(error) => Problem::logged_store_error(error),
+        }
     }
 }
 

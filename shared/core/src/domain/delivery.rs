@@ -24,6 +24,17 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
+    /// The status as the API and the ledger write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Delivered => "DELIVERED",
+            DeliveryStatus::Failed => "FAILED",
+            DeliveryStatus::Rejected => "REJECTED",
+            DeliveryStatus::Exhausted => "EXHAUSTED",
+            DeliveryStatus::Skipped => "SKIPPED",
+        }
+    }
+
     /// Whether the event needs nothing more for this delivery.
     pub fn is_settled(self) -> bool {
         !matches!(self, DeliveryStatus::Failed)

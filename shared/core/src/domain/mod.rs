@@ -10,6 +10,7 @@ pub mod custom_event;
 pub mod customer;
 pub mod customer_input;
 pub mod delivery;
+pub mod delivery_listing;
 pub mod destination_input;
 pub mod entity_event;
 pub mod entity_state;

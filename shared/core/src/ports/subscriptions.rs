@@ -5,6 +5,7 @@ use std::future::Future;
 use chrono::{DateTime, Utc};
 
 use crate::domain::delivery::DeliveryRecord;
+use crate::domain::delivery_listing::{DeliveryPage, DeliveryQuery};
 use crate::domain::ids::{StoreId, SubscriptionId};
 use crate::domain::subscription::Subscription;
 
@@ -56,13 +57,18 @@ pub trait SubscriptionStore {
         message_id: &str,
     ) -> impl Future<Output = Result<Option<DeliveryRecord>, StoreError>> + Send;
 
-    /// Ledger records of a subscription, latest attempt first, at most `limit`.
+    /// At most `limit` ledger records of a subscription, of `query.status` when given, after `query.after`
+    /// when given, latest attempt first (then by message id). Reads are keyed and bounded: never a scan,
+    /// never another subscription's records; a page of a status the ledger holds little of may end early
+    /// with a next position. Records written moments ago may be missing (the indexes are eventually
+    /// consistent).
     fn deliveries(
         &self,
         store: &StoreId,
         id: &SubscriptionId,
+        query: &DeliveryQuery,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<DeliveryPage, StoreError>> + Send;
 }
 
 /// What a sealed secret is bound to: opening it needs the same store and subscription.

@@ -1,14 +1,18 @@
-//! Reading back what a store sent: pages of its events, one event with its deliveries, a customer.
+//! Reading back what a store sent: pages of its events, one event with its deliveries, a customer, pages
+//! of a subscription's ledger.
 
 use crate::domain::customer::Customer;
 use crate::domain::delivery::DeliveryRecord;
+use crate::domain::delivery_listing::{DeliveryCursor, DeliveryListRequest, DeliveryQuery};
 use crate::domain::entity_event::client_id_of_segment;
 use crate::domain::erasure::CustomerRef;
 use crate::domain::event::StoredEvent;
 use crate::domain::event_listing::{CursorState, EventQuery, ListRequest};
-use crate::domain::ids::{CustomerId, EventId, StoreId};
+use crate::domain::ids::{CustomerId, EventId, StoreId, SubscriptionId};
 use crate::domain::validation::FieldError;
-use crate::ports::{CursorSeal, CustomerProfiles, EventReads, EventTimelines, StoreError};
+use crate::ports::{CursorSeal, CustomerProfiles, EventReads, EventTimelines, StoreError, SubscriptionStore};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// Why a read was not answered.
 #[derive(Debug)]
@@ -51,7 +55,8 @@ pub async fn list_events(
 ) -> Result<EventListing, ReadError> {
     let (query, filters, before) = match &request.cursor {
         Some(sealed) => {
-            let state = open_cursor(seal, store_id, sealed).await?;
+            let state: CursorState =
+                open_cursor(seal, store_id, sealed, |s: &CursorState| &s.store_id == store_id).await?;
             if !request.filters.is_empty() && request.filters != state.filters {
                 return Err(invalid(
                     "/cursor",
@@ -92,8 +97,7 @@ pub async fn list_events(
                 query,
                 before,
             };
-            let text = serde_json::to_string(&state).expect("cursor states serialise");
-            Some(seal.seal(store_id, &text).await?)
+            Some(seal_cursor(seal, store_id, &state).await?)
         }
     };
     Ok(EventListing {
@@ -102,19 +106,81 @@ pub async fn list_events(
     })
 }
 
-async fn open_cursor(seal: &impl CursorSeal, store_id: &StoreId, sealed: &str) -> Result<CursorState, ReadError> {
-    let refused = || {
-        invalid(
-            "/cursor",
-            "is not a cursor of this store's listings: start again without it",
-        )
-    };
+/// What `sealed` holds, when it is a cursor sealed for this store of the listing `belongs` accepts.
+async fn open_cursor<T: DeserializeOwned>(
+    seal: &impl CursorSeal,
+    store_id: &StoreId,
+    sealed: &str,
+    belongs: impl Fn(&T) -> bool,
+) -> Result<T, ReadError> {
+    let refused = || invalid("/cursor", "is not a cursor of this listing: start again without it");
     let text = seal.open(store_id, sealed).await?.ok_or_else(refused)?;
-    let state: CursorState = serde_json::from_str(&text).map_err(|_| refused())?;
-    if &state.store_id != store_id {
-        return Err(refused());
+    let state: T = serde_json::from_str(&text).map_err(|_| refused())?;
+    match belongs(&state) {
+        true => Ok(state),
+        false => Err(refused()),
     }
-    Ok(state)
+}
+
+async fn seal_cursor(seal: &impl CursorSeal, store_id: &StoreId, state: &impl Serialize) -> Result<String, ReadError> {
+    let text = serde_json::to_string(state).expect("cursor states serialise");
+    Ok(seal.seal(store_id, &text).await?)
+}
+
+/// One page of a subscription's ledger, and the sealed cursor of the next.
+#[derive(Debug)]
+pub struct DeliveryListing {
+    pub records: Vec<DeliveryRecord>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of the ledger of `subscription_id` (a subscription of `store_id`, already found) as `request`
+/// asks. With a cursor, the listing goes on under the cursor's status: a status sent with it must be the
+/// same. A cursor of another subscription, store or listing is refused.
+pub async fn list_deliveries(
+    (store, seal): (&(impl SubscriptionStore + Sync), &(impl CursorSeal + Sync)),
+    (store_id, subscription_id): (&StoreId, &SubscriptionId),
+    request: &DeliveryListRequest,
+) -> Result<DeliveryListing, ReadError> {
+    let query = match &request.cursor {
+        Some(sealed) => {
+            let belongs = |c: &DeliveryCursor| &c.store_id == store_id && &c.subscription_id == subscription_id;
+            let state = open_cursor(seal, store_id, sealed, belongs).await?;
+            if request.status.is_some() && request.status != state.status {
+                return Err(invalid(
+                    "/cursor",
+                    "was made for another status: send it with the status of its listing, or with none",
+                ));
+            }
+            DeliveryQuery {
+                status: state.status,
+                after: Some(state.after),
+            }
+        }
+        None => DeliveryQuery {
+            status: request.status,
+            after: None,
+        },
+    };
+    let page = store
+        .deliveries(store_id, subscription_id, &query, request.limit)
+        .await?;
+    let next_cursor = match page.next {
+        None => None,
+        Some(after) => {
+            let state = DeliveryCursor {
+                store_id: store_id.clone(),
+                subscription_id: subscription_id.clone(),
+                status: query.status,
+                after,
+            };
+            Some(seal_cursor(seal, store_id, &state).await?)
+        }
+    };
+    Ok(DeliveryListing {
+        records: page.records,
+        next_cursor,
+    })
 }
 
 /// The customer `who` names in the store, if it has one.
