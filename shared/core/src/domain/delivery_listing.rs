@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::delivery::{DeliveryRecord, DeliveryStatus};
+use super::event_listing::{page_limit, refuse_unknown_parameters};
 use super::ids::{StoreId, SubscriptionId};
 use super::validation::{Errors, FieldError, Pointer};
 
@@ -95,36 +96,15 @@ pub fn parse_delivery_listing(
     parameter: impl Fn(&str) -> Option<String>,
 ) -> Result<DeliveryListRequest, Vec<FieldError>> {
     let mut errors = Errors::default();
-    let root = Pointer::root();
-    for name in names.iter().filter(|n| !PARAMETERS.contains(&n.as_str())) {
-        errors.add(
-            &root.key(name),
-            format!(
-                "is not a parameter of this listing (it takes {})",
-                PARAMETERS.join(", ")
-            ),
-        );
-    }
+    refuse_unknown_parameters(&mut errors, names, &PARAMETERS);
     let status = parameter("status").and_then(|raw| {
         let parsed = serde_json::from_value::<DeliveryStatus>(serde_json::Value::String(raw)).ok();
         if parsed.is_none() {
-            errors.add(&root.key("status"), format!("must be one of {STATUSES}"));
+            errors.add(&Pointer::root().key("status"), format!("must be one of {STATUSES}"));
         }
         parsed
     });
-    let limit = match parameter("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.add(
-                    &root.key("limit"),
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                );
-                DEFAULT_LIMIT
-            }
-        },
-    };
+    let limit = page_limit(&mut errors, parameter("limit"), (DEFAULT_LIMIT, MAX_LIMIT));
     let cursor = parameter("cursor");
     errors.finish(DeliveryListRequest { status, limit, cursor })
 }

@@ -82,15 +82,7 @@ pub fn parse_list_request(
 ) -> Result<ListRequest, Vec<FieldError>> {
     let mut errors = Errors::default();
     let root = Pointer::root();
-    for name in names.iter().filter(|n| !PARAMETERS.contains(&n.as_str())) {
-        errors.add(
-            &root.key(name),
-            format!(
-                "is not a parameter of this listing (it takes {})",
-                PARAMETERS.join(", ")
-            ),
-        );
-    }
+    refuse_unknown_parameters(&mut errors, names, &PARAMETERS);
     let mut filters = EventFilters {
         customer_id: parameter("customerId"),
         email: parameter("email"),
@@ -140,21 +132,34 @@ pub fn parse_list_request(
             errors.add(&root.key("until"), "must be later than since");
         }
     }
-    let limit = match parameter("limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => match raw.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                errors.add(
-                    &root.key("limit"),
-                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
-                );
-                DEFAULT_LIMIT
-            }
-        },
-    };
+    let limit = page_limit(&mut errors, parameter("limit"), (DEFAULT_LIMIT, MAX_LIMIT));
     let cursor = parameter("cursor");
     errors.finish(ListRequest { filters, limit, cursor })
+}
+
+/// Names each query parameter of `names` that a listing taking `known` does not understand.
+pub fn refuse_unknown_parameters(errors: &mut Errors, names: &[String], known: &[&str]) {
+    for name in names.iter().filter(|n| !known.contains(&n.as_str())) {
+        errors.add(
+            &Pointer::root().key(name),
+            format!("is not a parameter of this listing (it takes {})", known.join(", ")),
+        );
+    }
+}
+
+/// A page size as sent (`default` when not sent), from 1 to `max`; anything else is an error at `/limit`.
+pub fn page_limit(errors: &mut Errors, raw: Option<String>, (default, max): (usize, usize)) -> usize {
+    match raw.map(|raw| raw.parse::<usize>()) {
+        None => default,
+        Some(Ok(n)) if (1..=max).contains(&n) => n,
+        Some(_) => {
+            errors.add(
+                &Pointer::root().key("limit"),
+                format!("must be a whole number from 1 to {max}"),
+            );
+            default
+        }
+    }
 }
 
 /// The keyed timeline a listing reads.
