@@ -121,6 +121,11 @@ impl Stack {
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        if function == "scheduler" {
+            // The tick measured finds nothing stalled, however long the bench has run: its own events
+            // (ingested minutes before) would otherwise pass the five-minute grace as the bench grows.
+            command.env("SWEEP_GRACE_SECONDS", "86400");
+        }
         integration_tests::die_with_parent(&mut command);
         command.spawn().expect("the function starts")
     }
@@ -199,7 +204,7 @@ impl Stack {
                        "account": "123456789012", "time": Utc::now().to_rfc3339(), "region": "us-east-1",
                        "resources": ["arn:aws:events:us-east-1:123456789012:rule/tick"], "detail": {}})
                 .to_string(),
-                "one tick: sweep and due jobs",
+                "one tick: sweep (nothing stalled) and due jobs",
             ),
             other => panic!("no scenario for {other}"),
         }
