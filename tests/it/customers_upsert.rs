@@ -9,7 +9,7 @@ use crate::reads::get_with;
 use crate::support::Fixture;
 use crate::wiring::reads_handler;
 
-async fn put_customer(f: &Fixture, body: &Value) -> (u16, Value) {
+pub(crate) async fn put_customer(f: &Fixture, body: &Value) -> (u16, Value) {
     let auth = f.bearer();
     let headers = [("authorization", auth.as_str()), ("content-type", "application/json")];
     let path = format!("/stores/{}/customers", f.store_id);

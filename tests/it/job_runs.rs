@@ -23,7 +23,7 @@ impl JobRunner for Recorder {
         RunOutcome {
             recipients_evaluated: 2,
             messages_sent: 1,
-            errors: Vec::new(),
+            ..RunOutcome::default()
         }
     }
 }
@@ -112,6 +112,7 @@ async fn when_a_runner_died_mid_run_should_leave_the_slot_alone_then_take_it_ove
         finished_at: None,
         recipients_evaluated: 0,
         messages_sent: 0,
+        skipped: Default::default(),
         errors: Vec::new(),
         expires_at: None,
     };

@@ -220,3 +220,54 @@ async fn when_prices_drop_carts_wait_and_wishlists_wait_should_mail_each_audienc
         );
     }
 }
+
+#[tokio::test]
+async fn when_customers_withdrew_consent_or_have_no_address_should_mail_only_the_others_and_count_why() {
+    let f = Fixture::new().await;
+    let receiver = WebhookReceiver::start().await;
+    receiver.answer(202);
+    let out_of_stock = json!({"productId": "P2", "quantity": 0});
+    entity(&f, "i1", "INVENTORY_LEVEL", "P2", "CREATE", out_of_stock, json!({})).await;
+    for viewer in [
+        "open@example.com",
+        "unsubscribed@example.com",
+        "declined@example.com",
+        "+380501234567",
+    ] {
+        esputnik(&f, viewed(viewer, "P2", 0)).await;
+    }
+    // One unsubscribes through the profile API; another says no with an eSputnik event.
+    let (status, profile) = crate::customers_upsert::put_customer(
+        &f,
+        &json!({"email": "unsubscribed@example.com", "customFields": {"Accepts Marketing": false}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{profile}");
+    esputnik(
+        &f,
+        json!({"eventTypeKey": "pageViewed", "keyValue": "declined@example.com",
+               "params": [{"name": "acceptsMarketing", "value": "false"}]}),
+    )
+    .await;
+    let in_stock = json!({"productId": "P2", "quantity": 3});
+    entity(&f, "i2", "INVENTORY_LEVEL", "P2", "UPDATE", in_stock, json!({})).await;
+    let id = job(&f, "BACK_IN_STOCK").await;
+
+    let tick = scheduler(&f, &receiver.base());
+    f.clock.advance(Duration::minutes(61));
+    assert_eq!(checked_tick(&f, &tick).await.jobs.ran, 1);
+    let mailed: Vec<String> = sent(&receiver).into_iter().map(|(to, _)| to).collect();
+    assert_eq!(mailed, ["open@example.com"]);
+    let run = &f.table.job_runs(&f.store_id, &id, 5).await.unwrap()[0];
+    assert_eq!((run.recipients_evaluated, run.messages_sent), (4, 1));
+    let skipped = (run.skipped.capped, run.skipped.no_consent, run.skipped.no_email);
+    assert_eq!(skipped, (0, 2, 1), "{run:?}");
+
+    // The next hour: the one mailed is capped; the others are skipped again for the same reasons.
+    f.clock.advance(Duration::hours(1));
+    assert_eq!(checked_tick(&f, &tick).await.jobs.ran, 1);
+    assert!(sent(&receiver).is_empty());
+    let run = &f.table.job_runs(&f.store_id, &id, 5).await.unwrap()[0];
+    let skipped = (run.skipped.capped, run.skipped.no_consent, run.skipped.no_email);
+    assert_eq!((run.messages_sent, skipped), (0, (1, 2, 1)), "{run:?}");
+}

@@ -11,6 +11,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
 use serde_json::{Map, Value};
 
+use super::consent::{consent_field, consent_of_text, is_consent_field};
 use super::custom_event::CustomEvent;
 use super::customer_input::CustomerInput;
 use super::event_fields::{bounded_string, event_object, is_e164, is_email};
@@ -263,7 +264,7 @@ fn key_attributes(value: Option<&Value>, at: &Pointer, errors: &mut Errors) -> B
 }
 
 /// The customer named by `customerId` (24 hex), `email` or `phoneNumber` in the key attributes, if any:
-/// wishlists and customers belong to one.
+/// wishlists and customers belong to one. A consent attribute (`acceptsMarketing`) goes on its profile.
 fn customer_of(attributes: &BTreeMap<String, String>) -> Option<CustomerInput> {
     let find = |name: &str| {
         attributes
@@ -271,12 +272,17 @@ fn customer_of(attributes: &BTreeMap<String, String>) -> Option<CustomerInput> {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.clone())
     };
-    let customer = CustomerInput {
+    let mut customer = CustomerInput {
         id: find("customerId").and_then(|id| CustomerId::parse(&id).ok()),
         email: find("email").filter(|e| is_email(e)),
         phone_number: find("phoneNumber").filter(|p| is_e164(p)),
         ..CustomerInput::default()
     };
+    let consent = attributes.iter().find(|(k, _)| is_consent_field(k));
+    if let Some(yes) = consent.and_then(|(_, v)| consent_of_text(v)) {
+        let (name, value) = consent_field(yes);
+        customer.patch.custom_fields.insert(name, value);
+    }
     (customer.id.is_some() || customer.email.is_some() || customer.phone_number.is_some()).then_some(customer)
 }
 

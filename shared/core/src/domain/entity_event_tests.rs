@@ -91,3 +91,16 @@ fn when_an_entity_event_names_operations_should_refuse_it() {
     let errors = super::parse_entity_event(&body).unwrap_err();
     assert!(errors.iter().any(|e| e.pointer == "/entity_name"), "{errors:?}");
 }
+
+#[test]
+fn when_a_customer_entity_carries_consent_should_patch_its_profile() {
+    use crate::domain::consent::ACCEPTS_MARKETING;
+    let mut sent = body("CUSTOMER", "UPDATE", &encoded(json!({"name": "Ann"})));
+    sent["event_payload"]["key_attributes"] = json!({"email": "ann@example.com", "accepts_marketing": "false"});
+    let parsed = parse_entity_event(&sent).unwrap();
+    let customer = parsed.event.customer.expect("the customer the keys name");
+    assert_eq!(
+        customer.patch.custom_fields.get(ACCEPTS_MARKETING),
+        Some(&PropertyValue::Bool(false))
+    );
+}

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::activity::ActivityWrite;
+use super::consent::{consent_field, consent_of_json, is_consent_field};
 use super::custom_event::CustomEvent;
 use super::customer_input::CustomerInput;
 use super::esputnik_effects::{activity_of, order_command};
@@ -92,6 +93,12 @@ pub fn parse_esputnik(body: &Value) -> Result<EsputnikEvent, Vec<FieldError>> {
     });
     if let Some(key) = &key_value {
         identify_by_key_value(key, &mut customer);
+    }
+    // Consent sent with any event is the contact's: it goes on the profile (and stays in the event's data).
+    let consent = params.iter().find(|p| is_consent_field(&p.name));
+    if let Some(yes) = consent.and_then(|p| consent_of_json(&p.value)) {
+        let (name, value) = consent_field(yes);
+        customer.patch.custom_fields.insert(name, value);
     }
 
     let mut data = BTreeMap::new();

@@ -147,3 +147,20 @@ fn when_order_events_arrive_should_give_the_order_command() {
         None
     );
 }
+
+#[test]
+fn when_consent_comes_with_an_event_should_go_on_the_contacts_profile() {
+    use crate::domain::consent::ACCEPTS_MARKETING;
+    for (value, expected) in [(json!(false), false), (json!("unsubscribed"), false), (json!(1), true)] {
+        let params = json!([{"name": "acceptsMarketing", "value": value}]);
+        let parsed = parse_esputnik(&body("pageViewed", "ann@example.com", params)).unwrap();
+        let patch = &parsed.event.customer_input().patch;
+        assert_eq!(
+            patch.custom_fields.get(ACCEPTS_MARKETING),
+            Some(&PropertyValue::Bool(expected)),
+            "{value}"
+        );
+    }
+    let parsed = parse_esputnik(&body("pageViewed", "ann@example.com", json!([]))).unwrap();
+    assert!(parsed.event.customer_input().patch.custom_fields.is_empty());
+}

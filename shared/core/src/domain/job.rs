@@ -343,10 +343,24 @@ pub struct JobRun {
     pub finished_at: Option<DateTime<Utc>>,
     pub recipients_evaluated: u64,
     pub messages_sent: u64,
+    /// Recipients of the audience not mailed, by why.
+    #[serde(default)]
+    pub skipped: RecipientsSkipped,
     #[serde(default)]
     pub errors: Vec<String>,
     /// When the record expires (epoch seconds, the store's retention after the run started). Stored as the
     /// table's TTL attribute, not part of the API's view of a run.
     #[serde(skip)]
     pub expires_at: Option<i64>,
+}
+
+/// Customers of a run's audience it did not mail, by why.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecipientsSkipped {
+    /// Everything they would hear about was mailed to them within the frequency cap.
+    pub capped: u64,
+    /// They withdrew consent to marketing email (`domain::consent`).
+    pub no_consent: u64,
+    /// Their profile has no email address.
+    pub no_email: u64,
 }

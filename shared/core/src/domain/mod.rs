@@ -4,6 +4,7 @@ pub mod activity;
 pub mod api_key;
 pub mod audience;
 pub mod bulk_envelope;
+pub mod consent;
 pub mod cron_fields;
 pub mod currency;
 pub mod custom_event;

@@ -12,7 +12,7 @@ use std::future::Future;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::domain::ids::StoreId;
-use crate::domain::job::{Job, JobRun};
+use crate::domain::job::{Job, JobRun, RecipientsSkipped};
 use crate::ports::{AdmissionStore, Claim, Clock, DueJob, ErrorKind, JobSchedule, JobStore, StoreError};
 
 /// Attempts at recording a run's end before the tick gives up (the SDK's own retries come on top).
@@ -23,6 +23,7 @@ const FINISH_ATTEMPTS: u32 = 6;
 pub struct RunOutcome {
     pub recipients_evaluated: u64,
     pub messages_sent: u64,
+    pub skipped: RecipientsSkipped,
     pub errors: Vec<String>,
 }
 
@@ -122,6 +123,7 @@ async fn run_slot<S: JobSchedule + JobStore + AdmissionStore + Sync, R: JobRunne
         finished_at: None,
         recipients_evaluated: 0,
         messages_sent: 0,
+        skipped: RecipientsSkipped::default(),
         errors: Vec::new(),
         expires_at: Some((now + retention).timestamp()),
     };
@@ -139,6 +141,7 @@ async fn run_slot<S: JobSchedule + JobStore + AdmissionStore + Sync, R: JobRunne
     run.finished_at = Some(clock.now());
     run.recipients_evaluated = outcome.recipients_evaluated;
     run.messages_sent = outcome.messages_sent;
+    run.skipped = outcome.skipped;
     run.errors = outcome.errors;
     record_finish(store, &entry.store_id, &run).await?;
     store

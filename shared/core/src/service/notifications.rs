@@ -1,5 +1,6 @@
 //! Running a notification job: read the projections the notification needs, compute the audience, drop
-//! what the frequency cap holds back, and send one templated email per customer through the mailer.
+//! what the frequency cap holds back and the customers who withdrew consent, and send one templated email
+//! per customer through the mailer.
 
 use std::collections::HashMap;
 
@@ -7,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::job_runs::{JobRunner, RunOutcome};
 use crate::domain::audience::{audience, template_data, Activity};
+use crate::domain::consent::email_consent;
 use crate::domain::entity_state::EntityState;
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::job::{Job, Notification};
@@ -100,6 +102,10 @@ impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
             .flat_map(|(c, products)| products.iter().map(move |p| (c.clone(), p.clone())))
             .collect();
         let capped = self.store.capped(store, job.notification, &pairs, now).await?;
+        let mut outcome = RunOutcome {
+            recipients_evaluated: picks.len() as u64,
+            ..RunOutcome::default()
+        };
         let picks: Vec<(CustomerId, Vec<String>)> = picks
             .into_iter()
             .map(|(c, products)| {
@@ -111,10 +117,7 @@ impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
             })
             .filter(|(_, products): &(CustomerId, Vec<String>)| !products.is_empty())
             .collect();
-        let mut outcome = RunOutcome {
-            recipients_evaluated: picks.len() as u64,
-            ..RunOutcome::default()
-        };
+        outcome.skipped.capped = outcome.recipients_evaluated - picks.len() as u64;
         if picks.is_empty() {
             return Ok(outcome);
         }
@@ -128,10 +131,19 @@ impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
         let mut sent_to: Vec<(CustomerId, Vec<String>)> = Vec::new();
         let mut emails = Vec::new();
         for (customer_id, products) in picks {
+            // A customer erased since the activity was read has no profile, so no address either.
             let Some(customer) = customers.get(&customer_id) else {
+                outcome.skipped.no_email += 1;
                 continue;
             };
-            let Some(email) = customer.email.clone() else { continue };
+            if !email_consent(customer).allows_mail() {
+                outcome.skipped.no_consent += 1;
+                continue;
+            }
+            let Some(email) = customer.email.clone() else {
+                outcome.skipped.no_email += 1;
+                continue;
+            };
             let data = template_data(job, &products, &catalogue, &prices, customer.first_name.as_deref());
             emails.push(Email { to: email, data });
             sent_to.push((customer_id, products));
