@@ -46,14 +46,12 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$MOTO_PORT" AWS_REGION=us-east-1 AWS_A
 # (The template's values of these are replaced, not repeated: an env file's first value of a name wins.)
 # A laptop's stack spreads pending events over 16 shards, not the deployment's 4,096: the sweep reads
 # every shard each minute.
-sed -i -E '/^(LOCAL_MODE|SWEEP_GRACE_SECONDS|PENDING_SHARDS|SENDGRID_BASE_URL|SENDGRID_API_KEY|SENDGRID_FROM)=/d' "$STATE/functions.env"
+sed -i -E '/^(LOCAL_MODE|SWEEP_GRACE_SECONDS|PENDING_SHARDS|SENDGRID_BASE_URL)=/d' "$STATE/functions.env"
 cat >>"$STATE/functions.env" <<ENV
 LOCAL_MODE=true
 PENDING_SHARDS=16
 SWEEP_GRACE_SECONDS=30
 SENDGRID_BASE_URL=http://127.0.0.1:$SENDGRID_PORT
-SENDGRID_API_KEY=local
-SENDGRID_FROM=demo@example.com
 ENV
 
 echo "starting a local SendGrid stand-in on 127.0.0.1:$SENDGRID_PORT (requests logged to $STATE/sendgrid.log)…"
@@ -67,6 +65,11 @@ TABLE_NAME="$TABLE_NAME" cargo run --quiet -p collector-admin --bin storeadmin -
   >"$STATE/demo-store.json"
 read -r STORE_ID API_KEY < <("$VENV/bin/python" -c \
   'import json,sys; d=json.load(open(sys.argv[1])); print(d["storeId"], d["apiKey"])' "$STATE/demo-store.json")
+# The demo store's jobs mail as it, through the stand-in (each store has its own SendGrid key and sender).
+SECRETS_KEY_ID=$(sed -n 's/^SECRETS_KEY_ID=//p' "$STATE/functions.env" | head -n 1)
+echo '{"apiKey": "SG.local-demo", "fromEmail": "demo@example.com", "fromName": "Demo store"}' |
+  TABLE_NAME="$TABLE_NAME" SECRETS_KEY_ID="$SECRETS_KEY_ID" \
+  cargo run --quiet -p collector-admin --bin storeadmin -- set-email-identity "$STORE_ID" >/dev/null
 BASE_URL="http://127.0.0.1:$PORT"
 WATCH_URL="http://127.0.0.1:$WATCH_PORT"
 cat >"$STATE/stack.env" <<ENV

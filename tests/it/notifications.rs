@@ -33,8 +33,14 @@ pub(crate) async fn entity(
 }
 
 async fn job(f: &Fixture, notification: &str) -> String {
-    let body = json!({"notification": notification, "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef",
+    job_with(f, notification, json!({})).await
+}
+
+/// A job of `notification` due in an hour, with `extra` fields.
+async fn job_with(f: &Fixture, notification: &str, extra: Value) -> String {
+    let mut body = json!({"notification": notification, "schedule": "rate(1 hour)", "template_id": "d-0123456789abcdef0123456789abcdef",
                       "job_parameters": {"campaign_id": "spring", "utm_medium": "email"}});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     crate::wiring::create_job(f, &body).await
 }
 
@@ -270,4 +276,90 @@ async fn when_customers_withdrew_consent_or_have_no_address_should_mail_only_the
     let run = &f.table.job_runs(&f.store_id, &id, 5).await.unwrap()[0];
     let skipped = (run.skipped.capped, run.skipped.no_consent, run.skipped.no_email);
     assert_eq!((run.messages_sent, skipped), (0, (1, 2, 1)), "{run:?}");
+}
+
+/// A wishlist of `email`'s with one item, and a WISHLIST_REMINDER job of the fixture's store due in an hour
+/// (`extra`: more fields of the job).
+async fn a_wishlist_and_its_reminder(f: &Fixture, email: &str, extra: Value) -> String {
+    let keys = json!({"email": email});
+    entity(f, "w1", "WISHLIST", "wl-1", "CREATE", json!({"items": ["P7"]}), keys).await;
+    job_with(f, "WISHLIST_REMINDER", extra).await
+}
+
+#[tokio::test]
+async fn when_stores_have_their_own_email_identities_should_mail_each_as_itself_and_refuse_without_one() {
+    let logs = crate::support::captured_logs();
+    let receiver = WebhookReceiver::start().await;
+    receiver.answer(202);
+    let shop_a = Fixture::new().await;
+    shop_a
+        .set_email_identity(r#"{"apiKey": "SG.shop-a-key", "fromEmail": "news@shop-a.example", "fromName": "Shop A", "unsubscribeGroupId": 11}"#)
+        .await;
+    let shop_b = Fixture::new().await;
+    shop_b
+        .set_email_identity(
+            r#"{"apiKey": "SG.shop-b-key", "fromEmail": "hello@shop-b.example", "replyTo": "help@shop-b.example"}"#,
+        )
+        .await;
+    let shop_c = Fixture::without_email_identity().await;
+    let mut runs = Vec::new();
+    // Shop B's job names its own unsubscribe group; shop A's takes the identity's.
+    let jobs = [
+        (&shop_a, "ann@example.com", json!({})),
+        (&shop_b, "bob@example.com", json!({"unsubscribe_group_id": 77})),
+        (&shop_c, "cy@example.com", json!({})),
+    ];
+    for (f, email, extra) in jobs {
+        let id = a_wishlist_and_its_reminder(f, email, extra).await;
+        f.clock.advance(Duration::minutes(61));
+        assert_eq!(checked_tick(f, &scheduler(f, &receiver.base())).await.jobs.ran, 1);
+        runs.push(f.table.job_runs(&f.store_id, &id, 1).await.unwrap().remove(0));
+    }
+    let requests = receiver.take();
+    assert_eq!(requests.len(), 2, "shop C sent nothing");
+    let seen: Vec<(Option<&str>, Value)> = requests
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            let to = body["personalizations"][0]["to"][0]["email"].clone();
+            (
+                r.header("authorization"),
+                json!([body["from"], body["reply_to"], body["asm"], to]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                Some("Bearer SG.shop-a-key"),
+                json!([{"email": "news@shop-a.example", "name": "Shop A"}, null, {"group_id": 11}, "ann@example.com"])
+            ),
+            (
+                Some("Bearer SG.shop-b-key"),
+                json!([{"email": "hello@shop-b.example"}, {"email": "help@shop-b.example"}, {"group_id": 77}, "bob@example.com"])
+            ),
+        ]
+    );
+    assert_eq!(runs.iter().map(|r| r.messages_sent).collect::<Vec<_>>(), [1, 1, 0]);
+    assert_eq!(
+        runs[2].errors,
+        [collector_core::service::notifications::NO_EMAIL_IDENTITY]
+    );
+
+    // The keys are sealed where they are stored: not in the store's item, not in any item of the table.
+    for (f, key) in [(&shop_a, "SG.shop-a-key"), (&shop_b, "SG.shop-b-key")] {
+        let items = f
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(&f.table_name)
+            .send()
+            .await
+            .unwrap();
+        let text = format!("{:?}", items.items());
+        assert!(!text.contains(key), "the key in plain text in the table");
+        assert!(text.contains("sealedApiKey"), "the identity is stored");
+        assert!(!logs.text().contains(key), "the key was logged");
+    }
 }

@@ -6,14 +6,16 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use collector_aws::dynamo::DynamoTable;
+use collector_aws::kms::KmsSecretBox;
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_aws::SdkConfig;
 use collector_core::domain::api_key::Scope;
 use collector_core::domain::customer::Customer;
+use collector_core::domain::email_identity::parse_identity;
 use collector_core::domain::event::StoredEvent;
 use collector_core::domain::ids::{CustomerId, EventId, StoreId};
 use collector_core::ports::{Clock, IdGenerator, IngestStore, RandomIds};
-use collector_core::service::admin::{create_store, issue_key};
+use collector_core::service::admin::{create_store, issue_key, set_email_identity as admin_set_email_identity};
 use collector_core::service::ingest::IngestConfig;
 use collector_http::edge::IngestDeps;
 use ingest::Handler;
@@ -78,6 +80,15 @@ impl Fixture {
     }
 
     pub async fn with_config(config: IngestConfig) -> Self {
+        Self::build(config, Some(TEST_EMAIL_IDENTITY)).await
+    }
+
+    /// A fixture whose store has no email identity: its jobs cannot send.
+    pub async fn without_email_identity() -> Self {
+        Self::build(IngestConfig::default(), None).await
+    }
+
+    async fn build(config: IngestConfig, identity: Option<&str>) -> Self {
         let clients = Clients::new().await;
         let now = Utc::now();
         let table_name = format!("t-{}", hex_id());
@@ -105,6 +116,9 @@ impl Fixture {
         };
         let handler = Handler::from(build("IngestFunction"));
         let bulk = bulk_ingest::Handler::from(build("BulkIngestFunction"));
+        if let Some(identity) = identity {
+            set_email_identity(&clients, &table, &store.store_id, identity).await;
+        }
         clients.log.take();
         Self {
             clients,
@@ -124,6 +138,11 @@ impl Fixture {
     pub fn ingest_deps(&self, sdk: &SdkConfig, logical: &str) -> IngestDeps<DynamoTable, SqsDispatchQueue> {
         let place = (self.table_name.as_str(), self.dispatch_queue_url.as_str());
         ingest_deps(sdk, logical, place, &IngestConfig::default(), &self.clock)
+    }
+
+    /// Gives the fixture's store the email identity `identity` (`storeadmin set-email-identity`'s JSON).
+    pub async fn set_email_identity(&self, identity: &str) {
+        set_email_identity(&self.clients, &self.table, &self.store_id, identity).await;
     }
 
     /// A second store in this fixture's table and a key of it: another tenant.
@@ -411,4 +430,16 @@ pub async fn table_items(f: &Fixture) -> Vec<String> {
 pub fn pointers_of(problem: &Value) -> Vec<&str> {
     let errors = problem["errors"].as_array().map(Vec::as_slice).unwrap_or_default();
     errors.iter().map(|e| e["pointer"].as_str().unwrap()).collect()
+}
+
+/// The email identity a fixture's store has: its SendGrid key and sender. Another tenant has none.
+pub const TEST_EMAIL_IDENTITY: &str = r#"{"apiKey": "SG.test-key", "fromEmail": "shop@example.com"}"#;
+
+/// What `storeadmin set-email-identity` does, through the same service, its key sealed by KMS.
+async fn set_email_identity(clients: &Clients, table: &DynamoTable, store: &StoreId, identity: &str) {
+    let input = parse_identity(&serde_json::from_str(identity).expect("identity JSON")).expect("a valid identity");
+    let seal = KmsSecretBox::new(clients.kms.clone(), &integration_tests::local_aws().secrets_key_id);
+    admin_set_email_identity((table, &seal), store, input, Utc::now())
+        .await
+        .expect("identity set");
 }

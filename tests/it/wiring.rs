@@ -138,7 +138,8 @@ pub async fn create_job(f: &Fixture, body: &Value) -> String {
     created["id"].as_str().expect("an id").to_owned()
 }
 
-pub type Scheduler = scheduler::Handler<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid>>;
+pub type Scheduler =
+    scheduler::Handler<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid, KmsSecretBox>>;
 
 /// The real scheduler as production builds it, over the fixture's table, queue and clock, mailing through
 /// SendGrid at `sendgrid_base` (a local receiver) with the template's defaults of every other setting.
@@ -148,11 +149,7 @@ pub fn scheduler(f: &Fixture, sendgrid_base: &str) -> Scheduler {
 
 /// [`scheduler`] with more of its environment set (`extra` wins).
 pub fn scheduler_with(f: &Fixture, sendgrid_base: &str, extra: &[(&str, &str)]) -> Scheduler {
-    let mut settings = vec![
-        ("SENDGRID_BASE_URL", sendgrid_base),
-        ("SENDGRID_API_KEY", "SG.test-key"),
-        ("SENDGRID_FROM", "shop@example.com"),
-    ];
+    let mut settings = vec![("SENDGRID_BASE_URL", sendgrid_base)];
     settings.extend_from_slice(extra);
     let env = env_of(f, "SchedulerFunction", &settings);
     let config = scheduler::wiring::Config::from_env(&env).expect("its environment");

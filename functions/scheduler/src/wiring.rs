@@ -2,6 +2,7 @@
 //! its dependencies built from them. Production's `main` and the tests call the same two functions.
 
 use collector_aws::dynamo::{DynamoTable, TableConfig};
+use collector_aws::kms::KmsSecretBox;
 use collector_aws::sendgrid::SendGrid;
 use collector_aws::sqs::SqsDispatchQueue;
 use collector_aws::SdkConfig;
@@ -14,38 +15,19 @@ use collector_core::service::sweep::SweepConfig;
 use super::Deps;
 
 /// The scheduler's production dependencies.
-pub type SchedulerDeps = Deps<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid>>;
-
-/// Where SendGrid is and who mail is from.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SendGridConfig {
-    /// `SENDGRID_BASE_URL`, default the public API (a local stand-in under `make run`).
-    pub base_url: String,
-    /// `SENDGRID_API_KEY`.
-    pub api_key: String,
-    /// `SENDGRID_FROM`.
-    pub from: String,
-}
-
-impl std::fmt::Debug for SendGridConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the key.
-        f.debug_struct("SendGridConfig")
-            .field("base_url", &self.base_url)
-            .field("from", &self.from)
-            .finish()
-    }
-}
+pub type SchedulerDeps = Deps<DynamoTable, SqsDispatchQueue, NotificationRunner<DynamoTable, SendGrid, KmsSecretBox>>;
 
 /// `TABLE_NAME` and `PENDING_SHARDS` ([`TableConfig`]), `DISPATCH_QUEUE_URL` (the sweep re-enqueues to it), `SWEEP_GRACE_SECONDS` (seconds, 300),
-/// `FREQUENCY_CAP_HOURS` (hours, 168), `ABANDONED_CART_MINUTES` (minutes, 60) and SendGrid's settings.
+/// `FREQUENCY_CAP_HOURS` (hours, 168), `ABANDONED_CART_MINUTES` (minutes, 60) and `SENDGRID_BASE_URL`
+/// (default the public API; a local stand-in under `make run`). Each store mails with its own key and
+/// sender (its email identity), none from the environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub table: TableConfig,
     pub dispatch_queue_url: String,
     pub sweep: SweepConfig,
     pub notifications: NotificationConfig,
-    pub sendgrid: SendGridConfig,
+    pub sendgrid_base_url: String,
 }
 
 impl Config {
@@ -66,11 +48,7 @@ impl Config {
             dispatch_queue_url: required(env, "DISPATCH_QUEUE_URL")?,
             sweep,
             notifications,
-            sendgrid: SendGridConfig {
-                base_url: or_default(env, "SENDGRID_BASE_URL", "https://api.sendgrid.com"),
-                api_key: required(env, "SENDGRID_API_KEY")?,
-                from: required(env, "SENDGRID_FROM")?,
-            },
+            sendgrid_base_url: or_default(env, "SENDGRID_BASE_URL", "https://api.sendgrid.com"),
         })
     }
 }
@@ -78,13 +56,14 @@ impl Config {
 /// The production dependencies: the sweep and the job runs share the table; opens no connection.
 pub fn build(sdk: &SdkConfig, config: &Config) -> SchedulerDeps {
     let table = DynamoTable::from_sdk(sdk, &config.table);
-    let mail = &config.sendgrid;
     Deps {
         store: table.clone(),
         queue: SqsDispatchQueue::from_sdk(sdk, &config.dispatch_queue_url),
         runner: NotificationRunner {
             store: table,
-            mailer: SendGrid::new(&mail.base_url, &mail.api_key, &mail.from),
+            mailer: SendGrid::new(&config.sendgrid_base_url),
+            // Opens each store's key with the key its ciphertext names.
+            seal: KmsSecretBox::from_sdk(sdk, ""),
             clock: Box::new(SystemClock),
             config: config.notifications,
         },

@@ -8,6 +8,7 @@ use super::dynamo::{from_item, item_of, key, n, DynamoTable};
 use super::errors::{permanent, sdk_error, transaction_error};
 use super::keys::{self, PK, SK, STORE_KEY_PREFIX};
 use collector_core::domain::api_key::ApiKeyRecord;
+use collector_core::domain::email_identity::EmailIdentity;
 use collector_core::domain::ids::StoreId;
 use collector_core::domain::store::{Setting, StoreRecord};
 use collector_core::ports::{StoreAdministration, StoreError};
@@ -22,28 +23,14 @@ impl StoreAdministration for DynamoTable {
     }
 
     async fn set_store_setting(&self, store: &StoreId, setting: Setting, value: u32) -> Result<bool, StoreError> {
-        let updated = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(keys::store(store))))
-            .update_expression("SET #setting = :value")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_names("#setting", setting.name())
-            .expression_attribute_values(":value", n(value))
-            .send()
-            .await;
-        match updated {
-            Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(error) => Err(sdk_error("set store setting", error)),
-        }
+        self.set_on_store("set store setting", store, setting.name(), n(value))
+            .await
+    }
+
+    async fn set_email_identity(&self, store: &StoreId, identity: &EmailIdentity) -> Result<bool, StoreError> {
+        const OP: &str = "set email identity";
+        let value = serde_dynamo::to_attribute_value(identity).map_err(|e| permanent(OP, e))?;
+        self.set_on_store(OP, store, keys::EMAIL_IDENTITY, value).await
     }
 
     async fn put_api_key(&self, record: &ApiKeyRecord) -> Result<(), StoreError> {
@@ -115,5 +102,39 @@ impl StoreAdministration for DynamoTable {
                 .map_err(|e| sdk_error(OP, e))?;
         }
         Ok(true)
+    }
+}
+
+impl DynamoTable {
+    /// Sets one attribute of an existing store's item; `false` when the store does not exist.
+    async fn set_on_store(
+        &self,
+        operation: &'static str,
+        store: &StoreId,
+        attribute: &str,
+        value: AttributeValue,
+    ) -> Result<bool, StoreError> {
+        let updated = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(keys::store(store))))
+            .update_expression("SET #attribute = :value")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#attribute", attribute)
+            .expression_attribute_values(":value", value)
+            .send()
+            .await;
+        match updated {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(sdk_error(operation, error)),
+        }
     }
 }

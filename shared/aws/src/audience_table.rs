@@ -10,6 +10,7 @@ use super::errors::permanent;
 use super::keys;
 use collector_core::domain::activity::{Cart, ProductView};
 use collector_core::domain::customer::Customer;
+use collector_core::domain::email_identity::EmailIdentity;
 use collector_core::domain::entity_state::EntityState;
 use collector_core::domain::ids::{CustomerId, StoreId};
 use collector_core::domain::job::Notification;
@@ -19,6 +20,15 @@ use collector_core::ports::{AudienceStore, StoreError};
 impl AudienceStore for DynamoTable {
     async fn profiles(&self, store: &StoreId, ids: &[CustomerId]) -> Result<HashMap<CustomerId, Customer>, StoreError> {
         self.customers_by_id(store, ids).await
+    }
+
+    async fn email_identity(&self, store: &StoreId) -> Result<Option<EmailIdentity>, StoreError> {
+        let Some(mut item) = self.get("get email identity", keys::store(store)).await? else {
+            return Ok(None);
+        };
+        item.remove(keys::EMAIL_IDENTITY)
+            .map(|value| serde_dynamo::from_attribute_value(value).map_err(|e| permanent("email identity item", e)))
+            .transpose()
     }
 
     async fn entities(&self, store: &StoreId, entity_type: EntityType) -> Result<Vec<EntityState>, StoreError> {

@@ -28,6 +28,9 @@ pub fn store(store: &StoreId) -> (String, &'static str) {
     (format!("STORE#{store}"), "STORE")
 }
 
+/// The attribute of the store's item that holds its email identity (its SendGrid key sealed).
+pub const EMAIL_IDENTITY: &str = "emailIdentity";
+
 /// A key's entry in its store's list of keys, by key id: how a key is listed and revoked without its hash.
 pub fn store_key(store: &StoreId, key_id: &str) -> (String, String) {
     (format!("STORE#{store}"), format!("KEY#{key_id}"))

@@ -13,7 +13,7 @@ use base64::Engine;
 
 use super::errors::{permanent, sdk_error};
 use collector_core::domain::ids::StoreId;
-use collector_core::ports::{CursorSeal, SecretBox, SecretContext, StoreError};
+use collector_core::ports::{CursorSeal, SecretBox, SecretContext, StoreError, StoreSecretSeal};
 
 /// Opened secrets are kept this long in a warm function, saving a `Decrypt` per delivery.
 const OPENED_TTL: Duration = Duration::from_secs(300);
@@ -148,6 +148,39 @@ impl CursorSeal for KmsSecretBox {
         Ok(output
             .plaintext
             .and_then(|plain| String::from_utf8(plain.into_inner()).ok()))
+    }
+}
+
+/// A store's own secrets (its SendGrid key) are bound to the store and to their purpose: neither a
+/// subscription's secret nor a cursor opens as one, nor one store's as another's.
+fn store_secret_context(store: &StoreId) -> HashMap<String, String> {
+    HashMap::from([
+        ("storeId".to_owned(), store.to_string()),
+        ("purpose".to_owned(), "email-identity".to_owned()),
+    ])
+}
+
+impl StoreSecretSeal for KmsSecretBox {
+    async fn seal_for_store(&self, store: &StoreId, plaintext: &str) -> Result<String, StoreError> {
+        let blob = self
+            .encrypt("seal store secret", plaintext, store_secret_context(store))
+            .await?;
+        Ok(STANDARD.encode(blob))
+    }
+
+    async fn open_for_store(&self, store: &StoreId, sealed: &str) -> Result<String, StoreError> {
+        const OP: &str = "open store secret";
+        let blob = STANDARD.decode(sealed).map_err(|e| permanent(OP, e))?;
+        let output = self
+            .client
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob))
+            .set_encryption_context(Some(store_secret_context(store)))
+            .send()
+            .await
+            .map_err(|e| sdk_error(OP, e))?;
+        let plain = output.plaintext.ok_or_else(|| permanent(OP, "no plaintext"))?;
+        String::from_utf8(plain.into_inner()).map_err(|e| permanent(OP, e))
     }
 }
 

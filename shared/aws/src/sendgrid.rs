@@ -1,52 +1,52 @@
 //! SendGrid's v3 mail send API with dynamic templates: one request per up to 1,000 recipients (the API's
-//! limit of personalizations), retried on 429 and 5xx. The API key is sent, never logged.
+//! limit of personalizations), retried on 429 and 5xx, as the store's sender with the store's key (sent,
+//! never logged).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use collector_core::domain::email_identity::Sender;
 use collector_core::ports::{Email, MailError, Mailer, MAX_PERSONALIZATIONS};
 
 const ATTEMPTS: u32 = 3;
 
 /// The SendGrid client. `base_url` is `https://api.sendgrid.com` in production, a local receiver in tests.
-#[derive(Clone)]
+/// Each send goes out as its store's sender, with its store's key.
+#[derive(Clone, Debug)]
 pub struct SendGrid {
     /// Built on first send, like the webhook client: most ticks send no mail.
     http: Arc<OnceLock<reqwest::Client>>,
     base_url: String,
-    api_key: String,
-    from: String,
     backoff: Duration,
 }
 
-impl std::fmt::Debug for SendGrid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the key.
-        f.debug_struct("SendGrid")
-            .field("base_url", &self.base_url)
-            .field("from", &self.from)
-            .finish()
-    }
-}
-
 /// The body of one mail send request.
-pub fn mail_send_body(from: &str, template_id: &str, batch: &[Email]) -> Value {
+pub fn mail_send_body(sender: &Sender, template_id: &str, batch: &[Email]) -> Value {
     let personalizations: Vec<Value> = batch
         .iter()
         .map(|email| json!({"to": [{"email": email.to}], "dynamic_template_data": email.data}))
         .collect();
-    json!({"from": {"email": from}, "template_id": template_id, "personalizations": personalizations})
+    let mut from = json!({"email": sender.from_email});
+    if let Some(name) = &sender.from_name {
+        from["name"] = json!(name);
+    }
+    let mut body = json!({"from": from, "template_id": template_id, "personalizations": personalizations});
+    if let Some(reply_to) = &sender.reply_to {
+        body["reply_to"] = json!({"email": reply_to});
+    }
+    if let Some(group) = sender.unsubscribe_group_id {
+        body["asm"] = json!({"group_id": group});
+    }
+    body
 }
 
 impl SendGrid {
-    pub fn new(base_url: impl Into<String>, api_key: impl Into<String>, from: impl Into<String>) -> Self {
+    pub fn new(base_url: impl Into<String>) -> Self {
         Self {
             http: Arc::default(),
             base_url: base_url.into().trim_end_matches('/').to_owned(),
-            api_key: api_key.into(),
-            from: from.into(),
             backoff: Duration::from_secs(1),
         }
     }
@@ -66,7 +66,7 @@ impl SendGrid {
         self
     }
 
-    async fn post(&self, body: &Value) -> Result<(), MailError> {
+    async fn post(&self, api_key: &str, body: &Value) -> Result<(), MailError> {
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
@@ -75,7 +75,7 @@ impl SendGrid {
             let sent = self
                 .http()
                 .post(format!("{}/v3/mail/send", self.base_url))
-                .bearer_auth(&self.api_key)
+                .bearer_auth(api_key)
                 .header("content-type", "application/json")
                 .body(body.to_string())
                 .send()
@@ -101,11 +101,11 @@ impl SendGrid {
 
 impl Mailer for SendGrid {
     /// One request per batch of [`MAX_PERSONALIZATIONS`]; a refused or failed batch does not stop the others.
-    async fn send(&self, template_id: &str, emails: &[Email]) -> Vec<Result<usize, MailError>> {
+    async fn send(&self, sender: &Sender, template_id: &str, emails: &[Email]) -> Vec<Result<usize, MailError>> {
         let mut results = Vec::new();
         for batch in emails.chunks(MAX_PERSONALIZATIONS) {
-            let body = mail_send_body(&self.from, template_id, batch);
-            results.push(self.post(&body).await.map(|()| batch.len()));
+            let body = mail_send_body(sender, template_id, batch);
+            results.push(self.post(&sender.api_key, &body).await.map(|()| batch.len()));
         }
         results
     }
@@ -115,10 +115,20 @@ impl Mailer for SendGrid {
 mod tests {
     use super::*;
 
+    fn sender(group: Option<u32>) -> Sender {
+        Sender {
+            api_key: "SG.secret-key".into(),
+            from_email: "shop@example.com".into(),
+            from_name: Some("The Shop".into()),
+            reply_to: Some("help@example.com".into()),
+            unsubscribe_group_id: group,
+        }
+    }
+
     #[test]
-    fn when_built_should_carry_one_personalization_per_recipient() {
+    fn when_built_should_carry_one_personalization_per_recipient_and_the_sender() {
         let body = mail_send_body(
-            "shop@example.com",
+            &sender(Some(42)),
             "d-0123456789abcdef0123456789abcdef",
             &[Email {
                 to: "a@example.com".into(),
@@ -131,11 +141,15 @@ mod tests {
             body["personalizations"][0]["dynamic_template_data"]["items"][0]["name"],
             "Mug"
         );
+        assert_eq!(body["from"], json!({"email": "shop@example.com", "name": "The Shop"}));
+        assert_eq!(body["reply_to"], json!({"email": "help@example.com"}));
+        assert_eq!(body["asm"], json!({"group_id": 42}));
+        assert!(!body.to_string().contains("SG.secret-key"));
+        assert!(mail_send_body(&sender(None), "t", &[]).get("asm").is_none());
     }
 
     #[test]
     fn when_printed_should_not_show_the_key() {
-        let client = SendGrid::new("https://api.sendgrid.com", "SG.secret-key", "shop@example.com");
-        assert!(!format!("{client:?}").contains("SG.secret-key"));
+        assert!(!format!("{:?}", sender(None)).contains("SG.secret-key"));
     }
 }

@@ -24,6 +24,9 @@ pub struct JobView {
     pub template_id: String,
     pub number_of_items_in_email: i64,
     pub job_parameters: BTreeMap<String, String>,
+    /// The SendGrid unsubscribe group its mail goes under, instead of the store's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_group_id: Option<u32>,
     pub is_active: bool,
     pub is_scheduled: bool,
     pub deleted: bool,
@@ -51,6 +54,7 @@ impl JobView {
             template_id: job.template_id.clone(),
             number_of_items_in_email: job.number_of_items_in_email,
             job_parameters: job.job_parameters.clone(),
+            unsubscribe_group_id: job.unsubscribe_group_id,
             is_active: job.is_active,
             is_scheduled: job.is_scheduled,
             deleted: job.deleted,

@@ -37,6 +37,8 @@ pub struct JobRequest {
     /// `campaign_id` and UTM fields (`utm_source`, `utm_medium`, `utm_campaign`, `utm_content`, `utm_term`,
     /// `utm_id`), carried into the links.
     job_parameters: Option<BTreeMap<String, String>>,
+    /// The SendGrid unsubscribe group (ASM) its mail goes under, instead of the store's email identity's.
+    unsubscribe_group_id: Option<u32>,
     /// Default true.
     is_active: Option<bool>,
     /// Default true.

@@ -66,6 +66,9 @@ pub struct Job {
     pub number_of_items_in_email: i64,
     #[serde(default)]
     pub job_parameters: BTreeMap<String, String>,
+    /// The SendGrid unsubscribe group its mail is sent under, instead of the store's (ours).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe_group_id: Option<u32>,
     pub is_active: bool,
     pub is_scheduled: bool,
     #[serde(default)]
@@ -105,6 +108,7 @@ pub struct JobInput {
     pub template_id: String,
     pub number_of_items_in_email: i64,
     pub job_parameters: BTreeMap<String, String>,
+    pub unsubscribe_group_id: Option<u32>,
     pub is_active: bool,
     pub is_scheduled: bool,
     pub deleted: bool,
@@ -252,6 +256,19 @@ pub fn parse_job(body: &Value, now: DateTime<Utc>) -> Result<JobInput, Vec<Field
             BTreeMap::new()
         }
     };
+    let unsubscribe_group_id = match obj.get("unsubscribe_group_id") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            let id = value.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
+            if id.is_none() {
+                errors.add(
+                    &root.key("unsubscribe_group_id"),
+                    "must be a SendGrid unsubscribe group id, a positive whole number",
+                );
+            }
+            id
+        }
+    };
     let is_active = boolean("is_active", true, &mut errors);
     let is_scheduled = boolean("is_scheduled", true, &mut errors);
     let deleted = boolean("deleted", false, &mut errors);
@@ -264,6 +281,7 @@ pub fn parse_job(body: &Value, now: DateTime<Utc>) -> Result<JobInput, Vec<Field
             template_id,
             number_of_items_in_email: items,
             job_parameters,
+            unsubscribe_group_id,
             is_active,
             is_scheduled,
             deleted,
@@ -310,6 +328,7 @@ mod tests {
         bad["number_of_items_in_email"] = json!(0);
         bad["time_zone"] = json!("Mars/Olympus");
         bad["job_parameters"] = json!({"utm_x": "1"});
+        bad["unsubscribe_group_id"] = json!(0);
         let pointers: Vec<String> = parse_job(&bad, Utc::now())
             .unwrap_err()
             .into_iter()
@@ -323,7 +342,8 @@ mod tests {
                 "/time_zone",
                 "/template_id",
                 "/number_of_items_in_email",
-                "/job_parameters/utm_x"
+                "/job_parameters/utm_x",
+                "/unsubscribe_group_id"
             ]
         );
     }

@@ -13,6 +13,7 @@ pub mod customer_input;
 pub mod delivery;
 pub mod delivery_listing;
 pub mod destination_input;
+pub mod email_identity;
 pub mod entity_event;
 pub mod entity_state;
 pub mod erasure;

@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use crate::domain::api_key::ApiKeyRecord;
+use crate::domain::email_identity::EmailIdentity;
 use crate::domain::ids::StoreId;
 use crate::domain::store::{Setting, StoreRecord};
 use crate::domain::store_settings::StoreSettings;
@@ -49,6 +50,13 @@ pub trait StoreAdministration {
         store: &StoreId,
         setting: Setting,
         value: u32,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Sets the store's email identity (its key already sealed); `false` when the store does not exist.
+    fn set_email_identity(
+        &self,
+        store: &StoreId,
+        identity: &EmailIdentity,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The store's keys, oldest first.

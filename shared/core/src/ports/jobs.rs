@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::activity::{Cart, ProductView};
 use crate::domain::customer::Customer;
+use crate::domain::email_identity::{EmailIdentity, Sender};
 use crate::domain::entity_state::EntityState;
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::job::{Job, JobRun, Notification};
@@ -133,6 +134,10 @@ pub trait AudienceStore {
         until: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The store's email identity, or `None` when it has none (never another store's).
+    fn email_identity(&self, store: &StoreId)
+        -> impl Future<Output = Result<Option<EmailIdentity>, StoreError>> + Send;
+
     /// Customers by id, batched; ids not found are absent from the map.
     fn profiles(
         &self,
@@ -164,7 +169,27 @@ pub enum MailError {
 
 /// Sends templated email.
 pub trait Mailer {
-    /// Sends `emails` with the template in batches of [`MAX_PERSONALIZATIONS`], one after another; one
-    /// result per batch, in order: how many it accepted, or why not.
-    fn send(&self, template_id: &str, emails: &[Email]) -> impl Future<Output = Vec<Result<usize, MailError>>> + Send;
+    /// Sends `emails` with the template as `sender` (its account, its address) in batches of
+    /// [`MAX_PERSONALIZATIONS`], one after another; one result per batch, in order: how many it accepted,
+    /// or why not. Never logs the sender's key.
+    fn send(
+        &self,
+        sender: &Sender,
+        template_id: &str,
+        emails: &[Email],
+    ) -> impl Future<Output = Vec<Result<usize, MailError>>> + Send;
+}
+
+/// Seals what a store keeps secret for itself (its SendGrid key), bound to the store: a sealed value copied
+/// to another store's record does not open.
+pub trait StoreSecretSeal {
+    /// `plaintext` sealed for `store`; safe to store.
+    fn seal_for_store(
+        &self,
+        store: &StoreId,
+        plaintext: &str,
+    ) -> impl Future<Output = Result<String, StoreError>> + Send;
+
+    /// What [`StoreSecretSeal::seal_for_store`] sealed for this same store; an error for anything else.
+    fn open_for_store(&self, store: &StoreId, sealed: &str) -> impl Future<Output = Result<String, StoreError>> + Send;
 }

@@ -5,11 +5,12 @@ use std::ops::RangeInclusive;
 use chrono::{DateTime, Utc};
 
 use crate::domain::api_key::{ApiKeyRecord, IssuedKey, Scope};
+use crate::domain::email_identity::{EmailIdentity, IdentityInput};
 use crate::domain::ids::StoreId;
 use crate::domain::rate_limit::PER_SECOND_RANGE;
 use crate::domain::store::{Setting, StoreRecord};
 use crate::domain::store_settings::RETENTION_DAYS_RANGE;
-use crate::ports::{IdGenerator, StoreAdministration, StoreError};
+use crate::ports::{IdGenerator, StoreAdministration, StoreError, StoreSecretSeal};
 
 /// Creates a store named `name`. Returns its record.
 pub async fn create_store<T: StoreAdministration>(
@@ -25,6 +26,33 @@ pub async fn create_store<T: StoreAdministration>(
     };
     table.create_store(&store).await?;
     Ok(store)
+}
+
+/// Sets `store`'s email identity from what an operator sent (`domain::email_identity::parse_identity`),
+/// its SendGrid key sealed for the store. Returns the identity as stored (the key sealed).
+pub async fn set_email_identity<T: StoreAdministration>(
+    (table, seal): (&T, &impl StoreSecretSeal),
+    store: &StoreId,
+    input: IdentityInput,
+    now: DateTime<Utc>,
+) -> Result<EmailIdentity, String> {
+    let sealed_api_key = seal
+        .seal_for_store(store, &input.api_key)
+        .await
+        .map_err(|e| e.to_string())?;
+    let identity = EmailIdentity {
+        sealed_api_key,
+        from_email: input.from_email,
+        from_name: input.from_name,
+        reply_to: input.reply_to,
+        unsubscribe_group_id: input.unsubscribe_group_id,
+        updated_at: now,
+    };
+    match table.set_email_identity(store, &identity).await {
+        Ok(true) => Ok(identity),
+        Ok(false) => Err(format!("store {store} does not exist")),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 /// Sets `store`'s rate limit, requests per second across its keys and endpoints. Running functions pick it up

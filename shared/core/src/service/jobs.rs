@@ -86,6 +86,7 @@ fn build(store_id: &StoreId, id: String, input: JobInput, created_at: DateTime<U
         time_zone: input.time_zone,
         template_id: input.template_id,
         number_of_items_in_email: input.number_of_items_in_email,
+        unsubscribe_group_id: input.unsubscribe_group_id,
         job_parameters: input.job_parameters,
         is_active: input.is_active,
         is_scheduled: input.is_scheduled,

@@ -9,11 +9,12 @@ use chrono::{DateTime, Duration, Utc};
 use super::job_runs::{JobRunner, RunOutcome};
 use crate::domain::audience::{audience, template_data, Activity};
 use crate::domain::consent::email_consent;
+use crate::domain::email_identity::Sender;
 use crate::domain::entity_state::EntityState;
 use crate::domain::ids::{CustomerId, StoreId};
 use crate::domain::job::{Job, Notification};
 use crate::domain::subscription::EntityType;
-use crate::ports::{AudienceStore, Clock, Email, Mailer, StoreError, MAX_PERSONALIZATIONS};
+use crate::ports::{AudienceStore, Clock, Email, Mailer, StoreError, StoreSecretSeal, MAX_PERSONALIZATIONS};
 
 /// Settings of notification runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,14 +35,20 @@ impl Default for NotificationConfig {
 }
 
 /// Runs notification jobs: the [`JobRunner`] of the scheduler.
-pub struct NotificationRunner<S, M> {
+pub struct NotificationRunner<S, M, K> {
     pub store: S,
     pub mailer: M,
+    /// Opens the store's SendGrid key.
+    pub seal: K,
     pub clock: Box<dyn Clock>,
     pub config: NotificationConfig,
 }
 
-impl<S: AudienceStore + Sync, M: Mailer + Sync> JobRunner for NotificationRunner<S, M> {
+/// What a run records when its store has no email identity to send as.
+pub const NO_EMAIL_IDENTITY: &str =
+    "the store has no email identity: nothing was sent (set one with `storeadmin set-email-identity`)";
+
+impl<S: AudienceStore + Sync, M: Mailer + Sync, K: StoreSecretSeal + Sync> JobRunner for NotificationRunner<S, M, K> {
     async fn run(&self, job: &Job, _slot: DateTime<Utc>) -> RunOutcome {
         match self.run_job(job).await {
             Ok(outcome) => outcome,
@@ -64,7 +71,18 @@ fn by_product(states: Vec<EntityState>) -> HashMap<String, EntityState> {
         .collect()
 }
 
-impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
+impl<S: AudienceStore + Sync, M: Mailer + Sync, K: StoreSecretSeal + Sync> NotificationRunner<S, M, K> {
+    /// The sender of `job`'s store with its key opened (and the job's unsubscribe group, if it names one),
+    /// `None` when the store has no email identity.
+    async fn sender(&self, job: &Job) -> Result<Option<Sender>, StoreError> {
+        let store = &job.store_id;
+        let Some(identity) = self.store.email_identity(store).await? else {
+            return Ok(None);
+        };
+        let key = self.seal.open_for_store(store, &identity.sealed_api_key).await?;
+        Ok(Some(Sender::of(&identity, key, job.unsubscribe_group_id)))
+    }
+
     async fn activity(
         &self,
         store: &StoreId,
@@ -148,7 +166,14 @@ impl<S: AudienceStore + Sync, M: Mailer + Sync> NotificationRunner<S, M> {
             emails.push(Email { to: email, data });
             sent_to.push((customer_id, products));
         }
-        let results = self.mailer.send(&job.template_id, &emails).await;
+        if emails.is_empty() {
+            return Ok(outcome);
+        }
+        let Some(sender) = self.sender(job).await? else {
+            outcome.errors.push(NO_EMAIL_IDENTITY.to_owned());
+            return Ok(outcome);
+        };
+        let results = self.mailer.send(&sender, &job.template_id, &emails).await;
         let batch = MAX_PERSONALIZATIONS;
         for (i, result) in results.into_iter().enumerate() {
             let recipients = &sent_to[i * batch..((i + 1) * batch).min(sent_to.len())];
