@@ -349,15 +349,7 @@ async fn when_stores_have_their_own_email_identities_should_mail_each_as_itself_
 
     // The keys are sealed where they are stored: not in the store's item, not in any item of the table.
     for (f, key) in [(&shop_a, "SG.shop-a-key"), (&shop_b, "SG.shop-b-key")] {
-        let items = f
-            .clients
-            .dynamodb
-            .scan()
-            .table_name(&f.table_name)
-            .send()
-            .await
-            .unwrap();
-        let text = format!("{:?}", items.items());
+        let text = crate::support::table_items(f).await.join("\n");
         assert!(!text.contains(key), "the key in plain text in the table");
         assert!(text.contains("sealedApiKey"), "the identity is stored");
         assert!(!logs.text().contains(key), "the key was logged");

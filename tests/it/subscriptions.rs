@@ -203,15 +203,7 @@ async fn when_credentials_and_signing_secrets_are_set_should_never_return_log_or
         .1,
     );
 
-    let stored = f
-        .clients
-        .dynamodb
-        .scan()
-        .table_name(&f.table_name)
-        .send()
-        .await
-        .unwrap();
-    let stored = format!("{:?}", stored.items());
+    let stored = crate::support::table_items(&f).await.join("\n");
     let logged = logs.text();
     assert!(
         logged.contains("\"endpoint\":\"subscriptions\""),

@@ -71,6 +71,28 @@ impl KmsSecretBox {
     }
 }
 
+impl KmsSecretBox {
+    /// What [`KmsSecretBox::encrypt`] sealed (base64) under `context`, as text.
+    async fn decrypt_text(
+        &self,
+        operation: &'static str,
+        sealed: &str,
+        context: HashMap<String, String>,
+    ) -> Result<String, StoreError> {
+        let blob = STANDARD.decode(sealed).map_err(|e| permanent(operation, e))?;
+        let output = self
+            .client
+            .decrypt()
+            .ciphertext_blob(Blob::new(blob))
+            .set_encryption_context(Some(context))
+            .send()
+            .await
+            .map_err(|e| sdk_error(operation, e))?;
+        let plain = output.plaintext.ok_or_else(|| permanent(operation, "no plaintext"))?;
+        String::from_utf8(plain.into_inner()).map_err(|e| permanent(operation, e))
+    }
+}
+
 impl SecretBox for KmsSecretBox {
     async fn seal(&self, plaintext: &str, context: &SecretContext) -> Result<String, StoreError> {
         let blob = self
@@ -86,19 +108,9 @@ impl SecretBox for KmsSecretBox {
                 return Ok(plain);
             }
         }
-        let blob = STANDARD.decode(sealed).map_err(|e| permanent("open secret", e))?;
-        let output = self
-            .client
-            .decrypt()
-            .ciphertext_blob(Blob::new(blob))
-            .set_encryption_context(Some(encryption_context(context)))
-            .send()
-            .await
-            .map_err(|e| sdk_error("open secret", e))?;
-        let plain = output
-            .plaintext
-            .ok_or_else(|| permanent("open secret", "no plaintext"))?;
-        let plain = String::from_utf8(plain.into_inner()).map_err(|e| permanent("open secret", e))?;
+        let plain = self
+            .decrypt_text("open secret", sealed, encryption_context(context))
+            .await?;
         if let Ok(mut cache) = self.opened.lock() {
             if cache.len() > 1_024 {
                 cache.clear();
@@ -109,13 +121,17 @@ impl SecretBox for KmsSecretBox {
     }
 }
 
-/// Listing cursors are sealed under the same key, bound to their store and to their purpose, so neither a
-/// cursor of another store nor a sealed secret opens as one.
-fn cursor_context(store: &StoreId) -> HashMap<String, String> {
+/// What else is sealed under the same key is bound to its store and to its purpose (`listing-cursor`,
+/// `email-identity`), so nothing opens as another store's, another purpose's or a subscription's secret.
+fn purpose_context(store: &StoreId, purpose: &str) -> HashMap<String, String> {
     HashMap::from([
         ("storeId".to_owned(), store.to_string()),
-        ("purpose".to_owned(), "listing-cursor".to_owned()),
+        ("purpose".to_owned(), purpose.to_owned()),
     ])
+}
+
+fn cursor_context(store: &StoreId) -> HashMap<String, String> {
+    purpose_context(store, "listing-cursor")
 }
 
 impl CursorSeal for KmsSecretBox {
@@ -151,13 +167,9 @@ impl CursorSeal for KmsSecretBox {
     }
 }
 
-/// A store's own secrets (its SendGrid key) are bound to the store and to their purpose: neither a
-/// subscription's secret nor a cursor opens as one, nor one store's as another's.
+/// A store's own secrets: its SendGrid key.
 fn store_secret_context(store: &StoreId) -> HashMap<String, String> {
-    HashMap::from([
-        ("storeId".to_owned(), store.to_string()),
-        ("purpose".to_owned(), "email-identity".to_owned()),
-    ])
+    purpose_context(store, "email-identity")
 }
 
 impl StoreSecretSeal for KmsSecretBox {
@@ -169,18 +181,8 @@ impl StoreSecretSeal for KmsSecretBox {
     }
 
     async fn open_for_store(&self, store: &StoreId, sealed: &str) -> Result<String, StoreError> {
-        const OP: &str = "open store secret";
-        let blob = STANDARD.decode(sealed).map_err(|e| permanent(OP, e))?;
-        let output = self
-            .client
-            .decrypt()
-            .ciphertext_blob(Blob::new(blob))
-            .set_encryption_context(Some(store_secret_context(store)))
-            .send()
+        self.decrypt_text("open store secret", sealed, store_secret_context(store))
             .await
-            .map_err(|e| sdk_error(OP, e))?;
-        let plain = output.plaintext.ok_or_else(|| permanent(OP, "no plaintext"))?;
-        String::from_utf8(plain.into_inner()).map_err(|e| permanent(OP, e))
     }
 }
 

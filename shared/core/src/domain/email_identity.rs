@@ -31,26 +31,8 @@ pub struct EmailIdentity {
     pub updated_at: DateTime<Utc>,
 }
 
-/// An identity as an operator sends it, the key in plain text (it is sealed before it is stored).
-#[derive(Clone, PartialEq, Eq)]
-pub struct IdentityInput {
-    pub api_key: String,
-    pub from_email: String,
-    pub from_name: Option<String>,
-    pub reply_to: Option<String>,
-    pub unsubscribe_group_id: Option<u32>,
-}
-
-impl std::fmt::Debug for IdentityInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never the key.
-        f.debug_struct("IdentityInput")
-            .field("from_email", &self.from_email)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What a mail request is sent as: the opened key and the sender, the unsubscribe group the job chose.
+/// An identity with its key in plain text: as an operator sends it (sealed before it is stored), and as a
+/// mail request is sent (the key opened, the unsubscribe group the job chose).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Sender {
     pub api_key: String,
@@ -85,7 +67,7 @@ impl Sender {
 }
 
 /// Reads `{apiKey, fromEmail, fromName?, replyTo?, unsubscribeGroupId?}`, naming every problem.
-pub fn parse_identity(body: &Value) -> Result<IdentityInput, Vec<FieldError>> {
+pub fn parse_identity(body: &Value) -> Result<Sender, Vec<FieldError>> {
     let mut errors = Errors::default();
     let root = Pointer::root();
     let Some(obj) = body.as_object() else {
@@ -120,26 +102,25 @@ pub fn parse_identity(body: &Value) -> Result<IdentityInput, Vec<FieldError>> {
     if reply_to.as_ref().is_some_and(|r| !is_email(r)) {
         errors.add(&root.key("replyTo"), "must be an email address");
     }
-    let unsubscribe_group_id = match obj.get("unsubscribeGroupId") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            let id = value.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
-            if id.is_none() {
-                errors.add(
-                    &root.key("unsubscribeGroupId"),
-                    "must be a SendGrid group id, a positive whole number",
-                );
-            }
-            id
-        }
-    };
-    errors.finish(IdentityInput {
+    let at = root.key("unsubscribeGroupId");
+    let unsubscribe_group_id = unsubscribe_group(obj.get("unsubscribeGroupId"), &at, &mut errors);
+    errors.finish(Sender {
         api_key,
         from_email,
         from_name,
         reply_to,
         unsubscribe_group_id,
     })
+}
+
+/// A SendGrid unsubscribe group id as sent at `at` (absent or null: none), a positive whole number.
+pub fn unsubscribe_group(value: Option<&Value>, at: &Pointer, errors: &mut Errors) -> Option<u32> {
+    let value = value.filter(|v| !v.is_null())?;
+    let id = value.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
+    if id.is_none() {
+        errors.add(at, "must be a SendGrid unsubscribe group id, a positive whole number");
+    }
+    id
 }
 
 #[cfg(test)]

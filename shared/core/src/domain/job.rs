@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::email_identity::unsubscribe_group;
 use super::ids::StoreId;
 use super::schedule::{parse_schedule, parse_time_zone, Schedule, HORIZON_DAYS};
 use super::validation::{json_type, Errors, FieldError, Pointer};
@@ -256,19 +257,8 @@ pub fn parse_job(body: &Value, now: DateTime<Utc>) -> Result<JobInput, Vec<Field
             BTreeMap::new()
         }
     };
-    let unsubscribe_group_id = match obj.get("unsubscribe_group_id") {
-        None | Some(Value::Null) => None,
-        Some(value) => {
-            let id = value.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0);
-            if id.is_none() {
-                errors.add(
-                    &root.key("unsubscribe_group_id"),
-                    "must be a SendGrid unsubscribe group id, a positive whole number",
-                );
-            }
-            id
-        }
-    };
+    let at = root.key("unsubscribe_group_id");
+    let unsubscribe_group_id = unsubscribe_group(obj.get("unsubscribe_group_id"), &at, &mut errors);
     let is_active = boolean("is_active", true, &mut errors);
     let is_scheduled = boolean("is_scheduled", true, &mut errors);
     let deleted = boolean("deleted", false, &mut errors);

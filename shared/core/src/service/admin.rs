@@ -5,7 +5,7 @@ use std::ops::RangeInclusive;
 use chrono::{DateTime, Utc};
 
 use crate::domain::api_key::{ApiKeyRecord, IssuedKey, Scope};
-use crate::domain::email_identity::{EmailIdentity, IdentityInput};
+use crate::domain::email_identity::{EmailIdentity, Sender};
 use crate::domain::ids::StoreId;
 use crate::domain::rate_limit::PER_SECOND_RANGE;
 use crate::domain::store::{Setting, StoreRecord};
@@ -33,7 +33,7 @@ pub async fn create_store<T: StoreAdministration>(
 pub async fn set_email_identity<T: StoreAdministration>(
     (table, seal): (&T, &impl StoreSecretSeal),
     store: &StoreId,
-    input: IdentityInput,
+    input: Sender,
     now: DateTime<Utc>,
 ) -> Result<EmailIdentity, String> {
     let sealed_api_key = seal
